@@ -1,0 +1,1 @@
+"""ccotel.alloy: the Grafana Alloy configuration, shipped as package data (see README.md here)."""

@@ -1,0 +1,1 @@
+"""ccotel.collector: the price table, metric catalogue, Alloy renderers and the static pipeline checker."""

@@ -1,0 +1,1 @@
+"""ccotel.hook: Claude Code transcripts to OpenTelemetry GenAI spans, and the ccotel command line."""
