@@ -1,10 +1,10 @@
 """Transcript rows -> span model, incrementally. Pure: no I/O, no clock, no environment.
 
-INTERFACE CONTRACT (implemented by the mapping work; called by ccotel.hook.runner and backfill):
+INTERFACE CONTRACT (implemented here; called by ccotel.hook.runner and backfill):
 
     options = MappingOptions(content="full", max_content_chars=20000, user_id="alice")
     mapper = SessionMapper(session_id, options, state=previous_state_or_None)
-    mapper.feed("main", rows)                 # rows: parsed JSON objects of the session transcript, file order
+    mapper.feed("main", rows)                 # parsed JSON objects of the session transcript, file order
     mapper.feed("agent-a2898e3", rows)        # rows of <session>/subagents/agent-a2898e3.jsonl
     mapper.feed_meta("a2898e3", meta_dict)    # contents of agent-<id>.meta.json, when the file exists
     spans = mapper.collect(turn_closed=..., final=...)
@@ -17,6 +17,240 @@ INTERFACE CONTRACT (implemented by the mapping work; called by ccotel.hook.runne
 - Feeding the same rows twice (a re-read from offset 0 after a transcript shrank) returns nothing new.
 - last_assistant_text(): text of the newest assistant text block seen in "main" (the runtime compares
   it with the Stop payload's last_assistant_message to decide whether the turn is on disk yet).
+
+When things become complete: a chat group when a line of another API call (or the next prompt)
+follows it in the same file, or on turn_closed/final; a tool call when its tool_result arrives;
+a turn's root when the next prompt starts, or on turn_closed/final; a subagent run when its parent
+Task/Agent call has its result and the run is over (result status "completed", or its last call
+asked for no tool). The compaction call (agent-acompact-*) is a chat span under the root of the
+turn whose time range holds it, placed once the main file has moved past it.
 """
 
 from __future__ import annotations
+
+import json
+import posixpath
+from dataclasses import dataclass
+from typing import Any
+
+from ccotel.hook import _emission, _records, _spans, transcript
+from ccotel.hook import semconv as sc
+from ccotel.hook.model import Span
+
+STATE_VERSION = 1
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MappingOptions:
+    content: str = "full"  # "full" | "metadata" (metadata: no gen_ai.*messages / tool args/results)
+    max_content_chars: int = 20000  # per content attribute; cut as valid JSON, original length + sha256 kept
+    user_id: str | None = None
+
+
+def _fresh_state() -> Record:
+    return {"v": STATE_VERSION, "project": None, "turn_count": 0, "turns": [], "skipping": False,
+            "last_prompt_ts": None, "main_last": None, "closed": [], "agents": {}, "links": {},
+            "task_tools": {}, "meta": {}, "chats": [], "tools": [], "done_agents": {}, "last_text": None}
+
+
+class SessionMapper:
+    """Maps one Claude Code session (main file + subagent files) to spans, across hook runs."""
+
+    def __init__(self, session_id: str, options: MappingOptions, state: dict[str, Any] | None = None) -> None:
+        self._session_id = session_id
+        self._options = options
+        max_chars = max(int(options.max_content_chars), 64)
+        self._limits = _records.Limits(max_chars, max(4 * max_chars, 100_000), options.content != "metadata")
+        self._state: Record = _restore(state)
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return self._state
+
+    def last_assistant_text(self) -> str | None:
+        text = self._state["last_text"]
+        return text if isinstance(text, str) else None
+
+    # ---------------------------------------------------------------- feeding
+
+    def feed(self, source: str, rows: list[dict[str, Any]]) -> None:
+        """Rows of one file, in file order: source "main" or a subagent file stem "agent-<id>"."""
+        if source == "main":
+            for row in rows:
+                if isinstance(row, dict):
+                    self._feed_main_row(row)
+        elif source.startswith("agent-") and len(source) > len("agent-"):
+            agent_id = source[len("agent-"):]
+            for row in rows:
+                if isinstance(row, dict):
+                    self._feed_agent_row(agent_id, row)
+
+    def feed_meta(self, agent_id: str, meta: dict[str, Any]) -> None:
+        """agent-<id>.meta.json: agentType, description and toolUseId (the parent Task/Agent call)."""
+        agent_id = agent_id.removeprefix("agent-")
+        if not isinstance(meta, dict) or agent_id in self._state["done_agents"]:
+            return
+        fields = (("type", "agentType"), ("desc", "description"), ("tool", "toolUseId"))
+        info = {key: meta[field] for key, field in fields if isinstance(meta.get(field), str)}
+        self._state["meta"][agent_id] = info
+        if "tool" in info:
+            self._state["links"].setdefault(agent_id, {"tool": info["tool"], "status": None})
+
+    def _open_turn(self) -> Record | None:
+        turns = self._state["turns"]
+        if self._state["skipping"] or not turns or turns[-1]["closed"]:
+            return None
+        turn: Record = turns[-1]
+        return turn
+
+    def _feed_main_row(self, row: Record) -> None:
+        state = self._state
+        kind = row.get("type")
+        if state["project"] is None and isinstance(row.get("cwd"), str) and row["cwd"]:
+            state["project"] = posixpath.basename(row["cwd"].replace("\\", "/").rstrip("/")) or row["cwd"]
+        ts = transcript.timestamp_ns(row)
+        if kind in ("user", "assistant") and ts is not None:
+            state["main_last"] = ts if state["main_last"] is None else max(state["main_last"], ts)
+        if kind == "user" and transcript.is_prompt(row):
+            self._start_turn(row, ts)
+            return
+        turn = self._open_turn()
+        if turn is None:
+            return
+        if kind == "user":
+            self._absorb_user(turn, row)
+        elif kind == "assistant":
+            self._absorb_assistant(turn, row, "t:" + turn["prompt"])
+            for block in transcript.content_blocks(row):
+                if transcript.block_type(block) == "text" and isinstance(block.get("text"), str) \
+                        and block["text"].strip():
+                    state["last_text"] = block["text"]
+        elif kind == "progress":
+            self._progress_link(row)
+
+    def _start_turn(self, row: Record, ts: int | None) -> None:
+        state = self._state
+        uuid = transcript.text_of(row.get("uuid")) or f"ts:{row.get('timestamp')}"
+        turns = state["turns"]
+        if turns and turns[-1]["prompt"] == uuid:
+            state["skipping"] = turns[-1]["closed"]
+            return
+        known = any(turn["prompt"] == uuid for turn in turns) \
+            or any(item[0] == uuid for item in state["closed"])
+        # once the list of closed prompts is full, an evicted old prompt is recognised by its time
+        evicted = len(state["closed"]) >= _emission.KEEP_CLOSED_TURNS
+        older = evicted and ts is not None and state["last_prompt_ts"] is not None and ts < state["last_prompt_ts"]
+        if known or older:
+            state["skipping"] = True
+            return
+        state["skipping"] = False
+        if turns and not turns[-1]["closed"]:
+            self._close_turn(turns[-1])
+        start = ts if ts is not None else (state["main_last"] or 0)
+        state["turn_count"] += 1
+        state["last_prompt_ts"] = start
+        turn = _records.new_context(start)
+        prompt = _records.user_message(row, self._limits.cap) if self._limits.keep else []
+        turn.update({"prompt": uuid, "index": state["turn_count"], "start": start, "closed": False,
+                     "attrs": _root_attributes(row), "input": list(prompt),
+                     "prompt_input": self._limits.render(sc.GEN_AI_INPUT_MESSAGES, prompt or None)})
+        turns.append(turn)
+
+    def _close_turn(self, turn: Record) -> None:
+        turn["closed"] = True
+        _records.close_all(turn, self._limits)
+
+    def _feed_agent_row(self, agent_id: str, row: Record) -> None:
+        agents = self._state["agents"]
+        run = agents.get(agent_id)
+        if run is None:
+            # a run already emitted and forgotten gets a continuation: late rows nest where it hung
+            place = self._state["done_agents"].get(agent_id)
+            if place is not None and not place[0]:
+                return
+            run = _records.new_context(None)
+            run.update({"prompt_msgs": None, "compaction": agent_id.startswith("acompact"), "place": place,
+                        "emitted": place is not None})
+            agents[agent_id] = run
+        kind = row.get("type")
+        if kind == "user":
+            if run["prompt_msgs"] is None and row.get("isMeta") is not True \
+                    and not transcript.is_tool_result_line(row):
+                run["prompt_msgs"] = _records.user_message(row, self._limits.cap) if self._limits.keep else []
+            self._absorb_user(run, row)
+        elif kind == "assistant":
+            self._absorb_assistant(run, row, "a:" + agent_id)
+        elif kind == "progress":
+            self._progress_link(row)
+
+    def _absorb_user(self, context: Record, row: Record) -> None:
+        links: list[tuple[str, str, Any]] = []
+        _records.absorb_user(context, row, self._limits, links)
+        for agent_id, tool_id, result in links:
+            link = self._state["links"].setdefault(agent_id, {"tool": tool_id, "status": None})
+            if link["tool"] == tool_id:
+                if isinstance(result.get("status"), str):
+                    link["status"] = result["status"]
+                uses = result.get("totalToolUseCount")
+                if isinstance(uses, int) and not isinstance(uses, bool):
+                    link["uses"] = uses
+
+    def _absorb_assistant(self, context: Record, row: Record, owner: str) -> None:
+        for tool_id, arguments in _records.absorb_assistant(context, row, self._limits):
+            if context["tools"][tool_id]["name"] in _records.AGENT_TOOLS:
+                given = arguments if isinstance(arguments, dict) else {}
+                task: Record = {"owner": owner, "done": False, "end": None, "prompt": None}
+                for key, field in (("type", "subagent_type"), ("desc", "description"), ("prompt", "prompt")):
+                    if isinstance(given.get(field), str) and (self._limits.keep or key != "prompt"):
+                        task[key] = given[field]
+                self._state["task_tools"][tool_id] = task
+
+    def _progress_link(self, row: Record) -> None:
+        data = row.get("data")
+        if not isinstance(data, dict) or data.get("type") != "agent_progress":
+            return
+        agent_id = transcript.text_of(data.get("agentId"))
+        tool_id = transcript.text_of(row.get("parentToolUseID"))
+        if agent_id and tool_id and agent_id not in self._state["done_agents"]:
+            self._state["links"].setdefault(agent_id, {"tool": tool_id, "status": None})
+
+    # ---------------------------------------------------------------- collecting
+
+    def collect(self, *, turn_closed: bool = False, final: bool = False) -> list[Span]:
+        """Every span that became complete since the last collect() (see the module docstring)."""
+        state = self._state
+        turns = state["turns"]
+        if (turn_closed or final) and turns and not turns[-1]["closed"]:
+            self._close_turn(turns[-1])
+        if final:
+            state["skipping"] = False
+        emit = _spans.Emit(self._session_id, state["project"], self._options.user_id, self._limits)
+        collector = _emission.Collector(self._session_id, state, emit)
+        collector.turns()
+        collector.agents(final)
+        return collector.finish(final)
+
+
+def _restore(state: dict[str, Any] | None) -> Record:
+    """A private copy of a persisted state; a fresh one if it is missing, of another version or malformed."""
+    fresh = _fresh_state()
+    if not isinstance(state, dict) or state.get("v") != STATE_VERSION:
+        return fresh
+    restored: Record = json.loads(json.dumps(state))
+    for key, default in fresh.items():
+        if default is not None and not isinstance(restored.get(key), type(default)):
+            return fresh
+    return restored
+
+
+def _root_attributes(row: Record) -> Record:
+    attributes: Record = {}
+    fields = (("cwd", sc.CC_CWD), ("gitBranch", sc.VCS_REF_HEAD_NAME), ("version", sc.CC_VERSION),
+              ("entrypoint", sc.CC_ENTRYPOINT), ("permissionMode", sc.CC_PERMISSION_MODE))
+    for field, attribute in fields:
+        value = row.get(field)
+        if isinstance(value, str) and value:
+            attributes[attribute] = value
+    attributes[sc.CC_PROMPT_KIND] = transcript.prompt_kind(row)
+    return attributes

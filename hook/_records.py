@@ -1,0 +1,243 @@
+"""Rows -> the small JSON records the mapper keeps between hook runs. Pure dict manipulation.
+
+A *context* is one run of the agent loop: a turn of the main file, or one subagent file. It holds
+its API calls (`groups`, keyed by message.id + "\\n" + requestId), its tool calls (`tools`, keyed by
+tool_use.id), the content waiting to become the next call's input, and first/last timestamps.
+
+Content is rendered into its final attribute text (cut to max_chars, original length and sha256
+beside it) as soon as it can no longer change: tool arguments at the tool_use line, a tool result
+at its line, a call's input when the call starts, its output when it closes. Until then, strings are
+kept whole up to `Limits.cap` characters. A record replaced by {"done": True} was emitted; it stays
+only so re-fed lines of it are recognised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ccotel.hook import content, transcript
+from ccotel.hook import semconv as sc
+
+AGENT_TOOLS = ("Task", "Agent")
+Record = dict[str, Any]
+# Anthropic stop_reason -> semconv output-message finish_reason.
+_FINISH = {"end_turn": "stop", "stop_sequence": "stop", "tool_use": "tool_call", "max_tokens": "length",
+           "refusal": "content_filter", "model_context_window_exceeded": "length"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_chars: int  # per content attribute
+    cap: int  # per string while a record is open (bounds the state)
+    keep: bool  # content mode "full"
+
+    def render(self, attribute: str, value: Any) -> Record | None:
+        if not self.keep or value is None:
+            return None
+        return content.content_attributes(attribute, value, self.max_chars)
+
+
+def new_context(first_ns: int | None) -> Record:
+    return {"groups": {}, "tools": {}, "open": None, "input": [], "seen": [],
+            "first": first_ns, "last": first_ns, "text": None, "error": None}
+
+
+def _touch(context: Record, ts: int | None) -> None:
+    if ts is None:
+        return
+    if context["first"] is None or ts < context["first"]:
+        context["first"] = ts
+    if context["last"] is None or ts > context["last"]:
+        context["last"] = ts
+
+
+def user_message(row: dict[str, Any], cap: int) -> list[Record]:
+    """A user line as semconv input messages: tool results under role "tool", the rest under "user"."""
+    tool_parts: list[Record] = []
+    user_parts: list[Record] = []
+    for block in transcript.content_blocks(row):
+        part = content.block_part(block, cap)
+        if part is None:
+            continue
+        (tool_parts if part["type"] == "tool_call_response" else user_parts).append(part)
+    messages = []
+    if tool_parts:
+        messages.append({"role": "tool", "parts": tool_parts})
+    if user_parts:
+        messages.append({"role": "user", "parts": user_parts})
+    return messages
+
+
+def api_error(row: dict[str, Any]) -> Record | None:
+    """error.type and message of an API-error line (isApiErrorMessage / <synthetic>), else None."""
+    message = transcript.message_of(row)
+    if row.get("isApiErrorMessage") is not True and message.get("model") != "<synthetic>":
+        return None
+    text = " ".join(
+        block["text"] for block in transcript.content_blocks(row)
+        if transcript.block_type(block) == "text" and isinstance(block.get("text"), str)
+    ).strip()
+    if row.get("isApiErrorMessage") is not True and not text.startswith("API Error"):
+        return None
+    kind = row.get("error")
+    if not isinstance(kind, str) or not kind:
+        status = row.get("apiErrorStatus")
+        if isinstance(status, int | str) and not isinstance(status, bool) and str(status):
+            kind = str(status)
+        else:
+            words = text.removeprefix("API Error:").split()
+            kind = words[0].rstrip(":.,") if words and words[0].rstrip(":.,").isdigit() else "_OTHER"
+    return {"type": kind, "message": text[:1000]}
+
+
+def absorb_user(context: Record, row: dict[str, Any], limits: Limits,
+                links: list[tuple[str, str, Any]]) -> None:
+    """A non-prompt user line: closes tool calls by their results, queues input for the next call.
+
+    Appends (agent_id, tool_use_id, toolUseResult) to `links` for a Task/Agent result naming its agent.
+    """
+    ts = transcript.timestamp_ns(row)
+    uuid = transcript.text_of(row.get("uuid"))
+    if uuid:
+        if uuid in context["seen"]:
+            return
+        context["seen"].append(uuid)
+    _touch(context, ts)
+    for block in transcript.content_blocks(row):
+        if transcript.block_type(block) != "tool_result":
+            continue
+        tool_id = transcript.text_of(block.get("tool_use_id"))
+        tool = context["tools"].get(tool_id) if tool_id else None
+        if tool is None or tool.get("done") or tool.get("closed"):
+            continue
+        tool["end"] = ts if ts is not None else context["last"]
+        tool["closed"] = True
+        tool["is_error"] = block.get("is_error") is True
+        full_result = content.tool_result_value(block, None)  # rendered now: exact length and sha256
+        tool["result"] = limits.render(sc.GEN_AI_TOOL_CALL_RESULT, full_result)
+        result_meta = row.get("toolUseResult")
+        if tool["name"] in AGENT_TOOLS and isinstance(result_meta, dict):
+            agent_id = transcript.text_of(result_meta.get("agentId"))
+            if agent_id and tool_id:
+                links.append((agent_id, tool_id, result_meta))
+    if limits.keep:
+        context["input"].extend(user_message(row, limits.cap))
+
+
+def finish_group(group: Record, limits: Limits) -> None:
+    """The call can no longer change: render its output message, drop the raw parts."""
+    if group.get("done") or group["closed"]:
+        return
+    group["closed"] = True
+    output: Record = {"role": "assistant", "parts": group.pop("parts")}
+    if group["stop"]:
+        output["finish_reason"] = _FINISH.get(group["stop"], group["stop"])
+    elif group["error"] is not None:
+        output["finish_reason"] = "error"
+    group["output"] = limits.render(sc.GEN_AI_OUTPUT_MESSAGES, [output])
+
+
+def absorb_assistant(context: Record, row: dict[str, Any], limits: Limits) -> list[tuple[str, Any]]:
+    """An assistant line: joins its API-call group. Returns (tool_use.id, tool input) of new tool calls."""
+    key = transcript.group_key(row)
+    if key is None:
+        return []
+    ts = transcript.timestamp_ns(row)
+    if ts is None:
+        ts = context["last"]
+    if ts is None:
+        return []
+    groups = context["groups"]
+    group = groups.get(key)
+    uuid = transcript.text_of(row.get("uuid")) or ""
+    if group is not None and (group.get("done") or group["closed"] or uuid in group["uuids"]):
+        return []
+    _touch(context, ts)
+    message = transcript.message_of(row)
+    if group is None:
+        previous = groups.get(context["open"]) if context["open"] else None
+        if previous is not None:
+            finish_group(previous, limits)
+        rendered_input = limits.render(sc.GEN_AI_INPUT_MESSAGES, content.merge_messages(context["input"]) or None)
+        group = {"start": ts, "end": ts, "uuids": [], "model": None, "usage": None, "total": -1,
+                 "stop": None, "parts": [], "closed": False, "error": None, "output": None, "asks_tool": False,
+                 "input": rendered_input, "msg_id": transcript.text_of(message.get("id")),
+                 "req_id": transcript.text_of(row.get("requestId"))}
+        groups[key] = group
+        context["input"] = []
+    context["open"] = key
+    group["uuids"].append(uuid)
+    group["end"] = max(group["end"], ts)
+    model = transcript.text_of(message.get("model"))
+    if model and (group["model"] is None or group["model"] == "<synthetic>"):
+        group["model"] = model
+    usage = transcript.usage_of(row)
+    total = transcript.usage_total(usage)
+    if usage is not None and total > group["total"]:
+        group["total"], group["usage"] = total, _usage_fields(usage)
+    stop = transcript.text_of(message.get("stop_reason"))
+    if stop:
+        group["stop"] = stop
+    error = api_error(row)
+    if error is not None:
+        group["error"] = error
+    context["error"] = group["error"]
+    new_tools: list[tuple[str, Any]] = []
+    for block in transcript.content_blocks(row):
+        part = content.block_part(block, limits.cap)
+        if part is None:
+            continue
+        if limits.keep:
+            group["parts"].append(part)
+        if part["type"] == "text" and part["content"].strip():
+            context["text"] = part["content"]
+        if part["type"] == "tool_call":
+            group["asks_tool"] = True
+        if part["type"] == "tool_call" and part["id"] and part["id"] not in context["tools"]:
+            arguments = limits.render(sc.GEN_AI_TOOL_CALL_ARGUMENTS, block.get("input"))
+            context["tools"][part["id"]] = {"start": ts, "end": None, "name": part["name"], "closed": False,
+                                            "missing": False, "is_error": False, "result": None, "args": arguments}
+            new_tools.append((part["id"], part["arguments"]))
+    return new_tools
+
+
+def _usage_fields(usage: dict[str, Any]) -> Record:
+    """The usage numbers the chat span reports (from the line with the largest total)."""
+    fields: Record = {key: transcript.int_field(usage, key) for key in (
+        "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")}
+    breakdown = usage.get("cache_creation")
+    if isinstance(breakdown, dict):
+        fields["5m"] = transcript.int_field(breakdown, "ephemeral_5m_input_tokens")
+        fields["1h"] = transcript.int_field(breakdown, "ephemeral_1h_input_tokens")
+    for key in ("speed", "inference_geo"):
+        value = usage.get(key)
+        if isinstance(value, str) and value:
+            fields[key] = value
+    server = usage.get("server_tool_use")
+    if isinstance(server, dict) and isinstance(server.get("web_search_requests"), int):
+        fields["web_search_requests"] = transcript.int_field(server, "web_search_requests")
+    return fields
+
+
+def close_all(context: Record, limits: Limits) -> None:
+    """The context is over: every group is complete; tools without a result end at the last timestamp."""
+    for group in context["groups"].values():
+        finish_group(group, limits)
+    for tool in context["tools"].values():
+        if not tool.get("done") and not tool.get("closed"):
+            tool["closed"] = True
+            tool["missing"] = True
+            tool["end"] = max(context["last"] or tool["start"], tool["start"])
+
+
+def loop_finished(context: Record) -> bool:
+    """The agent loop ended: the last API call asked for no tool and every tool call has its result."""
+    group = context["groups"].get(context["open"]) if context["open"] else None
+    if group is None:
+        return False
+    if group.get("done"):
+        return True
+    if group["asks_tool"]:
+        return False
+    return all(tool.get("done") or tool.get("closed") for tool in context["tools"].values())

@@ -1,0 +1,252 @@
+"""One session's step, shared by the hook and backfill: new transcript bytes -> spans -> a committed batch.
+
+The caller holds the session's lock. The step:
+  1. load the checkpoint; delete this session's spool batches numbered above it (a run died after
+     writing its batch but before its checkpoint: that batch was never committed, never sent);
+  2. read the new complete lines of the main transcript and of the session's subagent files, feed them
+     to the mapper (a row the mapper chokes on is isolated, logged and skipped);
+  3. commit: if spans came out, write the batch (seq n+1) durably, then the checkpoint (seq n+1, file
+     offsets, mapper state) atomically: the checkpoint is the commit point. Only then may the batch be
+     sent. A kill anywhere loses nothing: before the checkpoint the same lines are read again next time
+     (deterministic ids: the same spans), after it the batch is committed and waits in the spool.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ccotel.hook import spool
+from ccotel.hook.cursor import DEFAULT_CHUNK_BYTES, ReadResult, advance_past, read_new_lines
+from ccotel.hook.log import Log
+from ccotel.hook.mapping import MappingOptions, SessionMapper
+from ccotel.hook.model import AttributeValue, Span
+from ccotel.hook.otlp import encode_spans
+from ccotel.hook.state import CorruptState, StateDir, atomic_write, encode_state, new_state
+from ccotel.hook.transcript import parse_line
+
+
+@dataclass
+class StepResult:
+    spans: int = 0
+    batches: int = 0
+    bytes_read: int = 0
+    bad_lines: int = 0
+    complete: bool = True  # every source was read to its end
+    turn_closed: bool = False
+
+
+@dataclass
+class Session:
+    """A session's checkpoint plus a mapper rebuilt from it; commit() writes both, in that order."""
+
+    state_dir: StateDir
+    key: str
+    session_id: str
+    options: MappingOptions
+    resource: dict[str, AttributeValue]
+    log: Log
+    state: dict[str, Any] = field(default_factory=dict)
+    result: StepResult = field(default_factory=StepResult)
+    dry_run: bool = False  # backfill --dry-run: map and count, write nothing
+
+    def open(self) -> Session:
+        raw: bytes | None = None
+        loaded: dict[str, Any] | None = None
+        try:
+            raw, loaded = self.state_dir.read_state(self.key)
+        except CorruptState as error:
+            self.log.warning(str(error))
+        own = [ref for ref in spool.list_batches(self.state_dir.spool) if ref.key == self.key]
+        if loaded is None:
+            loaded = new_state(self.session_id)
+            # batches without a checkpoint (it was lost): keep them as committed rather than delete them
+            loaded["seq"] = max((ref.seq for ref in own), default=0)
+        elif not self.dry_run:
+            roll_back([ref for ref in own if ref.seq > int(loaded["seq"])], self.log)
+        self.state = loaded
+        self._committed = raw or b""
+        self._fed: list[tuple[str, list[dict[str, Any]]]] = []
+        self.mapper = SessionMapper(self.session_id, self.options, state=loaded.get("mapper"))
+        return self
+
+    def _rebuild(self, replay: list[tuple[str, list[dict[str, Any]]]]) -> SessionMapper:
+        mapper_state = json.loads(self._committed).get("mapper") if self._committed else None
+        mapper = SessionMapper(self.session_id, self.options, state=mapper_state)
+        for source, rows in replay:
+            mapper.feed(source, rows)
+        return mapper
+
+    def feed(self, source: str, rows: list[dict[str, Any]]) -> None:
+        """Feed rows; if the mapper raises, replay from the checkpoint row by row, skipping bad rows."""
+        if not rows:
+            return
+        try:
+            self.mapper.feed(source, rows)
+            self._fed.append((source, rows))
+            return
+        except Exception as error:
+            self.log.error(f"mapping failed on {len(rows)} {source} rows ({error!r}); isolating the row")
+        good: list[dict[str, Any]] = []
+        self.mapper = self._rebuild(self._fed)
+        for row in rows:
+            try:
+                self.mapper.feed(source, [row])
+                good.append(row)
+            except Exception as error:
+                self.result.bad_lines += 1
+                self.log.error(
+                    f"skipped a {source} row the mapping cannot take: uuid={row.get('uuid')!r} "
+                    f"type={row.get('type')!r}: {type(error).__name__}: {error}"
+                )
+                self.mapper = self._rebuild([*self._fed, (source, good)])
+        self._fed.append((source, good))
+
+    def read_source(self, source: str, path: str, deadline: float, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+                    final: bool = False) -> ReadResult | None:
+        """Read and feed the new lines of one file, committing between chunks; stops at deadline."""
+        last: ReadResult | None = None
+        while True:
+            cursor = self.state["files"].get(source)
+            try:
+                read = read_new_lines(path, cursor, chunk_bytes)
+            except OSError as error:
+                self.log.warning(f"{source} transcript {path} is not readable: {error}")
+                self.result.complete = False
+                return None
+            if read.missing:
+                self.log.warning(f"{source} transcript {path} does not exist (yet); nothing read")
+                return None
+            if read.restarted:
+                self.log.warning(f"{source} transcript {path}: {read.restarted}; reading it again from 0")
+            rows = self._parse(source, read, final, path)
+            self.result.bytes_read += int(read.cursor["offset"]) - (
+                0 if read.restarted else int((cursor or {}).get("offset", 0))
+            )
+            self.feed(source, rows)
+            self.state["files"][source] = read.cursor
+            last = read
+            if read.at_end:
+                return last
+            self.commit()  # a big backlog: commit each chunk, so memory stays bounded and progress is kept
+            if time.monotonic() >= deadline:
+                self.result.complete = False
+                self.log.info(f"{source}: time is up at offset {read.cursor['offset']}; the rest next run")
+                return last
+
+    def _parse(self, source: str, read: ReadResult, final: bool, path: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        bad_offsets: list[int] = []
+        for line in read.lines:
+            row = parse_line(line)
+            if row is None:
+                bad_offsets.append(len(line))
+            else:
+                rows.append(row)
+        if final and read.partial.strip():
+            row = parse_line(read.partial)  # SessionEnd: a last line without its newline, if it is whole JSON
+            if row is not None:
+                rows.append(row)
+                read.cursor = advance_past(read.cursor, len(read.partial), path)
+        if bad_offsets:
+            self.result.bad_lines += len(bad_offsets)
+            self.log.warning(
+                f"{source}: skipped {len(bad_offsets)} line(s) that are not JSON objects "
+                f"(lengths {bad_offsets[:5]}) before offset {read.cursor['offset']}"
+            )
+        return rows
+
+    def read_meta(self, agent_id: str, meta_path: Path) -> None:
+        try:
+            stat = os.stat(meta_path)
+        except FileNotFoundError:
+            return
+        except OSError as error:
+            self.log.warning(f"{meta_path}: {error}")
+            return
+        seen = [stat.st_size, stat.st_mtime_ns]
+        if self.state["meta"].get(agent_id) == seen:
+            return
+        try:
+            meta = json.loads(meta_path.read_bytes())
+            if not isinstance(meta, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as error:
+            self.log.warning(f"{meta_path}: ignored ({error})")
+        else:
+            try:
+                self.mapper.feed_meta(agent_id, meta)
+            except Exception as error:
+                self.log.error(f"{meta_path}: the mapping cannot take it: {type(error).__name__}: {error}")
+        self.state["meta"][agent_id] = seen
+
+    def collect_and_commit(self, turn_closed: bool = False, final: bool = False) -> int:
+        spans = self.mapper.collect(turn_closed=turn_closed, final=final)
+        return self.commit(spans)
+
+    def commit(self, spans: list[Span] | None = None) -> int:
+        """Write the batch (if any spans), then the checkpoint. Returns the number of spans committed."""
+        if spans is None:
+            spans = self.mapper.collect()
+        self.state["mapper"] = self.mapper.state
+        if spans:
+            self.state["seq"] = int(self.state["seq"]) + 1
+            self.result.batches += 1
+            self.result.spans += len(spans)
+        state_json = encode_state(self.state)
+        if not self.dry_run:
+            if spans:
+                body = spool.gzip_body(encode_spans(spans, self.resource))
+                spool.write_batch(self.state_dir.spool, self.key, int(self.state["seq"]), len(spans), body)
+            if state_json != self._committed:
+                atomic_write(self.state_dir.state_path(self.key), state_json)  # the commit point
+        self._committed = state_json
+        self._fed = []
+        return len(spans)
+
+
+def roll_back(uncommitted: list[spool.BatchRef], log: Log) -> None:
+    """Delete batches of a run that died before its checkpoint: never sent, re-made from the same lines."""
+    for ref in uncommitted:
+        spool.remove(ref)
+        log.info(f"removed uncommitted {ref.path.name}: its lines are read again")
+
+
+def subagent_files(transcript_path: str, session_id: str, extra: str | None = None) -> dict[str, str]:
+    """source name ("agent-<id>") -> path, from the session's own documented subagents folder only."""
+    main = Path(transcript_path)
+    folders = {main.parent / session_id / "subagents", main.parent / main.stem / "subagents"}
+    found: dict[str, str] = {}
+    for folder in sorted(folders):
+        # the folder itself and workflows/wf_*/ below it; never anything outside the session's folder
+        for directory, subdirs, names in os.walk(folder):
+            subdirs.sort()
+            for name in sorted(names):
+                if name.startswith("agent-") and name.endswith(".jsonl"):
+                    found.setdefault(name[: -len(".jsonl")], os.path.join(directory, name))
+    if extra:
+        stem = Path(extra).name.removesuffix(".jsonl")
+        if stem.startswith("agent-"):
+            found.setdefault(stem, extra)
+    return found
+
+
+def read_session(session: Session, transcript_path: str, deadline: float, agent_path: str | None = None,
+                 final: bool = False) -> None:
+    """Read the main transcript and every subagent file of the session (feeding their meta sidecars)."""
+    main = session.read_source("main", transcript_path, deadline, final=final)
+    if main is not None and not main.at_end:
+        session.result.complete = False
+    for source, path in subagent_files(transcript_path, session.session_id, agent_path).items():
+        if time.monotonic() >= deadline:
+            session.result.complete = False
+            break
+        read = session.read_source(source, path, deadline, final=final)
+        if read is not None and not read.at_end:
+            session.result.complete = False
+        agent_id = source[len("agent-") :]
+        session.read_meta(agent_id, Path(path).with_name(f"{source}.meta.json"))

@@ -1,0 +1,160 @@
+"""The write-ahead spool: one file per batch of spans, written durably before it is sent.
+
+A batch file holds the gzip'd OTLP request body (exactly the bytes that are POSTed, so a resend is
+byte-identical) of one step of one session, numbered by the session's step counter `seq`. The step
+commits when the session's checkpoint (ccotel.hook.state) records that seq, which is written after the
+batch: a batch whose seq is above its session's checkpoint was never committed (the run died in between),
+is never sent, and is deleted by the session's next run, which re-reads the same lines and writes it again.
+Layout of `spool/<created_ns:020>-<session key>-<seq:08>.batch`:
+
+    CCOTEL-BATCH 2\n
+    {"session": key, "seq": n, "spans": count, "created_ns": t, "body_bytes": M, "sha256": sha256(body)}\n
+    <M bytes: gzip'd ExportTraceServiceRequest>
+
+Names sort oldest first. A batch the collector refuses as malformed (4xx) is moved to `rejected/` with a
+`.reason` file next to it; a file that fails its checksum is set aside the same way. Nothing committed is
+ever deleted except after the collector said 2xx.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ccotel.hook.state import atomic_write
+
+MAGIC = b"CCOTEL-BATCH 2\n"
+SUFFIX = ".batch"
+
+
+class CorruptBatch(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRef:
+    path: Path
+    created_ns: int
+    key: str
+    seq: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    ref: BatchRef
+    spans: int
+    body: bytes  # gzip'd
+
+
+def batch_name(created_ns: int, key: str, seq: int) -> str:
+    return f"{created_ns:020d}-{key}-{seq:08d}{SUFFIX}"
+
+
+def parse_name(path: Path, size: int = 0) -> BatchRef | None:
+    name = path.name
+    if not name.endswith(SUFFIX) or len(name) < 20 + 1 + 1 + 1 + 8 + len(SUFFIX):
+        return None
+    stem = name[: -len(SUFFIX)]
+    created, key, seq = stem[:20], stem[21:-9], stem[-8:]
+    if not (created.isdigit() and seq.isdigit() and stem[20] == "-" and stem[-9] == "-" and key):
+        return None
+    return BatchRef(path, int(created), key, int(seq), size)
+
+
+def gzip_body(body: bytes) -> bytes:
+    # mtime=0: the same spans always give the same bytes, so a resend is byte-identical.
+    return gzip.compress(body, compresslevel=6, mtime=0)
+
+
+def write_batch(spool_dir: Path, key: str, seq: int, spans: int, gz_body: bytes) -> BatchRef:
+    created_ns = time.time_ns()
+    header = {
+        "session": key,
+        "seq": seq,
+        "spans": spans,
+        "created_ns": created_ns,
+        "body_bytes": len(gz_body),
+        "sha256": hashlib.sha256(gz_body).hexdigest(),
+    }
+    data = MAGIC + json.dumps(header, separators=(",", ":")).encode() + b"\n" + gz_body
+    path = spool_dir / batch_name(created_ns, key, seq)
+    atomic_write(path, data)
+    return BatchRef(path, created_ns, key, seq, len(data))
+
+
+def list_batches(spool_dir: Path) -> list[BatchRef]:
+    """Every batch in the spool, oldest first."""
+    refs: list[BatchRef] = []
+    try:
+        entries = list(os.scandir(spool_dir))
+    except FileNotFoundError:
+        return refs
+    for entry in entries:
+        if not entry.name.endswith(SUFFIX):
+            continue
+        try:
+            size = entry.stat().st_size
+        except FileNotFoundError:  # delivered by another run just now
+            continue
+        ref = parse_name(Path(entry.path), size)
+        if ref is not None:
+            refs.append(ref)
+    refs.sort(key=lambda ref: (ref.created_ns, ref.key, ref.seq))
+    return refs
+
+
+def read_batch(ref: BatchRef) -> Batch:
+    try:
+        data = ref.path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise CorruptBatch(f"unreadable: {error}") from None
+    if not data.startswith(MAGIC):
+        raise CorruptBatch("not a ccotel batch (bad magic)")
+    header_end = data.find(b"\n", len(MAGIC))
+    try:
+        header = json.loads(data[len(MAGIC) : header_end])
+        body_len = int(header["body_bytes"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise CorruptBatch(f"bad header: {error}") from None
+    body = data[header_end + 1 :]
+    if len(body) != body_len:
+        raise CorruptBatch(f"truncated: {len(body)} bytes, header says {body_len}")
+    if hashlib.sha256(body).hexdigest() != header.get("sha256"):
+        raise CorruptBatch("checksum mismatch")
+    return Batch(ref, int(header.get("spans", 0)), body)
+
+
+def remove(ref: BatchRef) -> None:
+    ref.path.unlink(missing_ok=True)
+
+
+def reject(ref: BatchRef, rejected_dir: Path, reason: str) -> Path:
+    """Move a batch aside for a person to look at, with the reason beside it; never resent automatically."""
+    target = rejected_dir / ref.path.name
+    atomic_write(target.with_suffix(".reason"), (reason.strip() + "\n").encode("utf-8", "replace"))
+    os.replace(ref.path, target)
+    return target
+
+
+def total_bytes(refs: list[BatchRef]) -> int:
+    return sum(ref.size for ref in refs)
+
+
+def count_rejected(rejected_dir: Path) -> tuple[int, int]:
+    count = size = 0
+    try:
+        for entry in os.scandir(rejected_dir):
+            if entry.name.endswith(SUFFIX):
+                count += 1
+                size += entry.stat().st_size
+    except FileNotFoundError:
+        pass
+    return count, size

@@ -1,0 +1,225 @@
+"""The state directory: layout, private permissions, atomic writes, per-session locks and checkpoints.
+
+    <state dir>/                 0700
+      instance-id                service.instance.id, generated once
+      ccotel.log[.1-3]           the log (ccotel.hook.log)
+      status.json                spool size and last delivery, for `ccotel doctor`
+      sessions/<key>.json        per-session checkpoint: seq, file cursors, mapper state
+      sessions/<key>.lock        flock'd by the one run working on that session
+      spool/*.batch              write-ahead batches (ccotel.hook.spool)
+      rejected/*.batch, *.reason batches the collector refused as malformed (4xx)
+
+Every file is written as tmp + fsync + os.replace, with mode 0600. A session's lock is its own file,
+so sessions never wait for each other; two runs of the same session (Stop and SubagentStop together)
+take turns.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+STATE_VERSION = 1
+_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
+def ensure_private_dir(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o700)
+    return path
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write data to path so a reader sees the old file or the new one, never a torn one (mode 0600)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        if durable:
+            os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    os.replace(tmp, path)
+    if durable:
+        fsync_dir(path.parent)
+
+
+def _uuid4() -> str:
+    """A random (version 4) UUID string; the uuid module costs the hook's startup ~2 ms."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def session_key(session_id: str) -> str:
+    """A file-name-safe key for a session id: the id itself when it is a plain uuid-like name, else a hash."""
+    if 0 < len(session_id) <= 100 and set(session_id) <= _SAFE and not session_id.startswith("-"):
+        return session_id
+    return "h-" + hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+class StateDir:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.sessions = root / "sessions"
+        self.spool = root / "spool"
+        self.rejected = root / "rejected"
+        self.log_path = root / "ccotel.log"
+        self.status_path = root / "status.json"
+
+    def create(self) -> StateDir:
+        for directory in (self.root, self.sessions, self.spool, self.rejected):
+            ensure_private_dir(directory)
+        return self
+
+    def instance_id(self) -> str:
+        """service.instance.id: generated once per state dir, stable across runs (and races)."""
+        path = self.root / "instance-id"
+        try:
+            existing = path.read_text(encoding="ascii").strip()
+            if existing:
+                return existing
+        except (FileNotFoundError, UnicodeDecodeError):
+            pass
+        new_id = _uuid4()
+        tmp = path.with_name(f".instance-id.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, new_id.encode() + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)  # fails if another run created it first: then theirs wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path.read_text(encoding="ascii").strip() or new_id
+
+    def sweep_temporary_files(self, every_seconds: float = 86400, older_than: float = 3600) -> int:
+        """Remove tmp files a killed run left behind (at most once a day; cheap otherwise)."""
+        marker = self.root / ".last-sweep"
+        now = time.time()
+        try:
+            if now - marker.stat().st_mtime < every_seconds:
+                return 0
+        except FileNotFoundError:
+            pass
+        atomic_write(marker, b"", durable=False)
+        removed = 0
+        for directory in (self.root, self.sessions, self.spool, self.rejected):
+            try:
+                entries = list(os.scandir(directory))
+            except FileNotFoundError:
+                continue
+            for entry in entries:
+                if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+                    try:
+                        if now - entry.stat().st_mtime > older_than:
+                            os.unlink(entry.path)
+                            removed += 1
+                    except FileNotFoundError:
+                        pass
+        return removed
+
+    def state_path(self, key: str) -> Path:
+        return self.sessions / f"{key}.json"
+
+    def read_state(self, key: str) -> tuple[bytes, dict[str, Any]] | tuple[None, None]:
+        """The checkpoint as (its bytes, its object), or (None, None) if never written.
+
+        An unreadable one is set aside (CorruptState says where); the session then starts again.
+        """
+        path = self.state_path(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None, None
+        try:
+            state = json.loads(data)
+            if not isinstance(state, dict) or state.get("v") != STATE_VERSION:
+                raise ValueError("not a ccotel state object of version 1")
+        except ValueError as error:
+            aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+            os.replace(path, aside)
+            raise CorruptState(f"{path}: {error}; moved to {aside.name}, the session is re-read") from None
+        return data, state
+
+    def load_state(self, key: str) -> dict[str, Any] | None:
+        return self.read_state(key)[1]
+
+    def save_state(self, key: str, state: dict[str, Any]) -> None:
+        atomic_write(self.state_path(key), encode_state(state))
+
+
+class CorruptState(Exception):
+    pass
+
+
+def encode_state(state: dict[str, Any]) -> bytes:
+    return json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+def new_state(session_id: str) -> dict[str, Any]:
+    return {"v": STATE_VERSION, "session_id": session_id, "seq": 0, "files": {}, "meta": {}, "mapper": None}
+
+
+class SessionLock:
+    """fcntl.flock on sessions/<key>.lock. Released by close() or when the process dies (even SIGKILL)."""
+
+    def __init__(self, state_dir: StateDir, key: str) -> None:
+        self.path = state_dir.sessions / f"{key}.lock"
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def acquire(self, deadline: float, poll_seconds: float = 0.01) -> bool:
+        """Wait for the lock until deadline (time.monotonic); False if another run still holds it."""
+        while True:
+            if self.try_acquire():
+                return True
+            if time.monotonic() + poll_seconds >= deadline:
+                return False
+            time.sleep(poll_seconds)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> SessionLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

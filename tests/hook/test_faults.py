@@ -1,0 +1,280 @@
+"""The hook under faults: a sick or absent collector, kills at random points, concurrency, a full spool,
+poison answers, and opt-outs. Every case checks what the real OTLP endpoint finally received."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import random
+import signal
+import socket
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from otlp_sink import OtlpSink, decode_request
+from runtime_support import (
+    HOOK_COMMAND,
+    LiveSession,
+    assert_each_once,
+    assert_silent_success,
+    hook_env,
+    reference,
+    run_hook,
+)
+
+SHORT = "03-spotter-v2.1.38-tool-heavy"
+BIG = "04-spotter-v2.1.39-subagent-compaction"
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _spool(state_dir: Path) -> list[Path]:
+    return sorted((state_dir / "spool").glob("*.batch"))
+
+
+def test_collector_returning_503_for_several_turns_then_recovering(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    session = LiveSession(BIG, tmp_path / "claude")
+    state_dir = tmp_path / "state"
+    env = hook_env(otlp_sink.endpoint, state_dir, CCOTEL_USER_ID="tester")
+    otlp_sink.status = 503
+    starts = session.turn_starts
+    for end in starts[1:]:
+        session.write_until(end)
+        assert_silent_success(run_hook(session.payload("Stop"), env))
+    assert otlp_sink.spans == [] and len(_spool(state_dir)) == len(starts) - 1
+    status = json.loads((state_dir / "status.json").read_text())
+    assert status["last_attempt"]["status"] == 503 and status["spool"]["batches"] == len(starts) - 1
+    otlp_sink.status = 200
+    session.write_all()
+    assert_silent_success(run_hook(session.payload("SessionEnd"), env))
+    assert assert_each_once(otlp_sink, reference(session.session_id, session.files(), "tester")) == 0
+    assert _spool(state_dir) == []
+    # the batches went oldest first
+    assert json.loads((state_dir / "status.json").read_text())["spool"]["batches"] == 0
+
+
+def test_collector_absent_then_started_on_its_port(tmp_path: Path) -> None:
+    port = _closed_port()
+    session = LiveSession(SHORT, tmp_path / "claude")
+    state_dir = tmp_path / "state"
+    env = hook_env(f"http://127.0.0.1:{port}", state_dir, CCOTEL_USER_ID="tester")
+    for end in session.turn_starts[1:]:
+        session.write_until(end)
+        started = time.monotonic()
+        assert_silent_success(run_hook(session.payload("Stop"), env))
+        assert time.monotonic() - started < 2.0
+    assert len(_spool(state_dir)) == len(session.turn_starts) - 1
+    assert "cannot reach" in (state_dir / "ccotel.log").read_text()
+    with OtlpSink(port=port) as sink:
+        session.write_all()
+        assert_silent_success(run_hook(session.payload("SessionEnd"), env))
+        assert assert_each_once(sink, reference(session.session_id, session.files(), "tester")) == 0
+
+
+def test_a_hanging_collector_costs_the_deadline_and_the_resend_is_identical(
+    tmp_path: Path, otlp_sink: OtlpSink
+) -> None:
+    session = LiveSession(SHORT, tmp_path / "claude")
+    state_dir = tmp_path / "state"
+    env = hook_env(otlp_sink.endpoint, state_dir, CCOTEL_USER_ID="tester", CCOTEL_TIMEOUT="1")
+    otlp_sink.delay_seconds = 2.0
+    session.write_all()
+    started = time.monotonic()
+    assert_silent_success(run_hook(session.payload("SessionEnd"), env))
+    assert time.monotonic() - started < 1.6
+    assert len(_spool(state_dir)) == 1  # no answer: kept
+    time.sleep(1.5)  # the sink records the request after its delay, so the resend below is a duplicate
+    otlp_sink.delay_seconds = 0
+    assert_silent_success(run_hook(session.payload("SessionEnd"), env))
+    resends = assert_each_once(otlp_sink, reference(session.session_id, session.files(), "tester"))
+    assert resends == len(reference(session.session_id, session.files(), "tester"))
+    assert _spool(state_dir) == []
+
+
+def test_sigkill_at_random_points_loses_nothing(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    """60 hook runs on a growing transcript, each killed after a random delay; then one clean run."""
+    rng = random.Random(20261121)
+    session = LiveSession(BIG, tmp_path / "claude")
+    state_dir = tmp_path / "state"
+    env = hook_env(otlp_sink.endpoint, state_dir, CCOTEL_USER_ID="tester")
+    total = len(session.main_lines)
+    turn_ends = set(session.turn_starts[1:])
+    killed = 0
+    for run in range(1, 61):
+        end = total * run // 60
+        session.write_until(end)
+        event = "Stop" if end in turn_ends else "SubagentStop"
+        process = subprocess.Popen(HOOK_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, env=env)
+        assert process.stdin is not None
+        process.stdin.write(json.dumps(session.payload(event)).encode())
+        process.stdin.close()
+        time.sleep(rng.uniform(0.01, 0.2))  # a run takes ~0.1-0.3 s here
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            killed += 1
+        process.wait()
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.read() == b"" and process.stderr.read() == b""
+        process.stdout.close()
+        process.stderr.close()
+    session.write_all()
+    assert_silent_success(run_hook(session.payload("SessionEnd"), env))
+    assert_silent_success(run_hook(session.payload("SessionEnd"), env))
+    resends = assert_each_once(otlp_sink, reference(session.session_id, session.files(), "tester"))
+    print(f"\nSIGKILL: {killed} of 60 runs killed; {resends} byte-identical resends; "
+          f"{len(otlp_sink.spans)} spans received")
+    assert killed >= 25  # the test really killed runs at work
+    assert _spool(state_dir) == []
+
+
+def test_eight_concurrent_sessions_and_overlapping_runs_of_one_session(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    state_dir = tmp_path / "state"
+    env = hook_env(otlp_sink.endpoint, state_dir, CCOTEL_USER_ID="tester")
+    sessions = [LiveSession(SHORT, tmp_path / f"claude{i}", session_id=f"c0ffee00-0000-4000-8000-00000000000{i}")
+                for i in range(8)]
+    starts = [*sessions[0].turn_starts[1:], len(sessions[0].main_lines)]
+    for end in starts:
+        processes = []
+        for session in sessions:
+            session.write_until(end)
+            for event in ("Stop", "SubagentStop"):  # two runs of the same session at once
+                process = subprocess.Popen(HOOK_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                           stderr=subprocess.PIPE, env=env)
+                processes.append((process, json.dumps(session.payload(event)).encode()))
+        for process, payload in processes:
+            out, err = process.communicate(payload, timeout=30)
+            assert (process.returncode, out, err) == (0, b"", b"")
+    for session in sessions:
+        assert_silent_success(run_hook(session.payload("SessionEnd"), env))
+    expected: dict[str, bytes] = {}
+    for session in sessions:
+        expected.update(reference(session.session_id, session.files(), "tester"))
+    assert len(expected) == 8 * 13
+    assert assert_each_once(otlp_sink, expected) == 0
+    for session in sessions:
+        state = json.loads((state_dir / "sessions" / f"{session.session_id}.json").read_text())
+        assert state["files"]["main"]["offset"] == session.main.stat().st_size
+
+
+def test_state_and_spool_are_private(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        session = LiveSession(SHORT, tmp_path / "claude")
+        state_dir = tmp_path / "state"
+        env = hook_env(f"http://127.0.0.1:{_closed_port()}", state_dir, CCOTEL_USER_ID="tester")
+        session.write_all()
+        assert_silent_success(run_hook(session.payload("Stop"), env))
+        with OtlpSink() as sink:
+            sink.status = 400
+            assert_silent_success(run_hook(session.payload("Stop"), hook_env(sink.endpoint, state_dir)))
+    finally:
+        os.umask(previous)
+    kinds = {p.relative_to(state_dir).parts[0]: stat.S_IMODE(p.stat().st_mode) for p in state_dir.rglob("*")}
+    assert {"sessions", "spool", "rejected", "ccotel.log", "status.json", "instance-id"} <= set(kinds)
+    assert list((state_dir / "rejected").glob("*.batch"))
+    for path in [state_dir, *state_dir.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
+
+
+def test_a_full_spool_stops_reading_and_loses_nothing(tmp_path: Path) -> None:
+    port = _closed_port()
+    session = LiveSession(BIG, tmp_path / "claude")
+    state_dir = tmp_path / "state"
+    env = hook_env(f"http://127.0.0.1:{port}", state_dir, CCOTEL_USER_ID="tester", CCOTEL_SPOOL_MAX_MB="0.1")
+    limit = int(0.1 * 1024 * 1024)
+    total = len(session.main_lines)
+    largest = 0
+    for step in range(1, 21):
+        session.write_until(total * step // 20)
+        assert_silent_success(run_hook(session.payload("SubagentStop"), env))
+        sizes = [path.stat().st_size for path in _spool(state_dir)]
+        largest = max([largest, *sizes])
+        assert sum(sizes) < limit + largest  # bounded: at most one batch past the limit
+    status = json.loads((state_dir / "status.json").read_text())
+    assert status["spool"]["full"] is True and status["spool"]["max_bytes"] == limit
+    assert "spool full" in (state_dir / "ccotel.log").read_text()
+    state = json.loads((state_dir / "sessions" / f"{session.session_id}.json").read_text())
+    assert state["files"]["main"]["offset"] < session.main.stat().st_size  # lines left unread, not dropped
+    with OtlpSink(port=port) as sink:
+        session.write_all()
+        for _ in range(6):
+            assert_silent_success(run_hook(session.payload("SessionEnd"), env))
+        assert assert_each_once(sink, reference(session.session_id, session.files(), "tester")) == 0
+    assert _spool(state_dir) == []
+
+
+def test_a_poison_answer_sets_the_batch_aside_once(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    session = LiveSession(SHORT, tmp_path / "claude")
+    state_dir = tmp_path / "state"
+    env = hook_env(otlp_sink.endpoint, state_dir, CCOTEL_USER_ID="tester")
+    session.write_until(session.turn_starts[1])
+    otlp_sink.status = 400
+    assert_silent_success(run_hook(session.payload("Stop"), env))
+    rejected = sorted((state_dir / "rejected").glob("*.batch"))
+    assert len(rejected) == 1 and _spool(state_dir) == []
+    assert rejected[0].with_suffix(".reason").read_text().startswith("HTTP 400")
+    assert "refused" in (state_dir / "ccotel.log").read_text()
+    # the rejected file still holds the spans, readable by a person or a tool
+    data = rejected[0].read_bytes()
+    header = json.loads(data.split(b"\n", 2)[1])
+    body = gzip.decompress(data[-header["body_bytes"]:])
+    first_turn = {span.span_id for span in decode_request(body)}
+    assert len(first_turn) == header["spans"] > 0
+    # a wrong credential (401) is not the batch's fault: kept, then delivered
+    otlp_sink.status = 401
+    session.write_all()
+    assert_silent_success(run_hook(session.payload("Stop"), env))
+    assert len(_spool(state_dir)) == 1 and otlp_sink.spans == []
+    otlp_sink.status = 200
+    assert_silent_success(run_hook(session.payload("SessionEnd"), env))
+    expected = reference(session.session_id, session.files(), "tester")
+    received = {span.span_id for span in otlp_sink.spans}
+    assert received == set(expected) - first_turn and len(otlp_sink.spans) == len(received)
+    json_status = json.loads((state_dir / "status.json").read_text())
+    assert json_status["rejected"]["batches"] == 1
+
+
+def test_project_opt_out_and_global_switch(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    session = LiveSession(SHORT, tmp_path / "claude")
+    session.write_all()
+    (session.root / ".claude").mkdir()
+    (session.root / ".claude" / "settings.local.json").write_text(json.dumps({"env": {"CCOTEL_ENABLED": "false"}}))
+    state_dir = tmp_path / "state"
+    assert_silent_success(run_hook(session.payload("SessionEnd"), hook_env(otlp_sink.endpoint, state_dir)))
+    assert otlp_sink.spans == [] and not (state_dir / "sessions").exists()
+    (session.root / ".claude" / "settings.local.json").unlink()
+    off = hook_env(otlp_sink.endpoint, tmp_path / "state2", CCOTEL_ENABLED="false")
+    assert_silent_success(run_hook(session.payload("SessionEnd"), off))
+    assert otlp_sink.spans == [] and not (tmp_path / "state2").exists()
+    assert_silent_success(run_hook(session.payload("SessionEnd"), hook_env(otlp_sink.endpoint, state_dir)))
+    assert len(otlp_sink.spans) == 13
+
+
+@pytest.mark.parametrize("payload", [
+    b"", b"not json", b"[]", b'{"session_id": 5}', b'{"session_id": "s"}', b"\xff\xfe{",
+    b'{"session_id": "../../x", "transcript_path": "/nonexistent/t.jsonl", "hook_event_name": "Stop"}',
+    b'{"session_id": "s", "transcript_path": "/dev/zero", "hook_event_name": "SessionEnd"}',
+    b'{"session_id": "s", "transcript_path": "/etc", "hook_event_name": "Stop", "cwd": 3}',
+    b'{"session_id": "s", "transcript_path": "/etc/passwd", "hook_event_name": "PreToolUse"}',
+])
+def test_bad_payloads_exit_0_silently_and_say_why_in_the_log(
+    payload: bytes, tmp_path: Path, otlp_sink: OtlpSink
+) -> None:
+    state_dir = tmp_path / "state"
+    started = time.monotonic()
+    assert_silent_success(run_hook(payload, hook_env(otlp_sink.endpoint, state_dir)))
+    assert time.monotonic() - started < 2.5
+    log = (state_dir / "ccotel.log").read_text()
+    assert log.count("\n") >= 1
+    assert "Traceback" not in log
+    assert otlp_sink.spans == []
