@@ -71,9 +71,11 @@ class Collector:
             root = span_id_for(trace, turn["prompt"])
             self.context(turn, trace, root)
             if turn["closed"]:
-                self.spans.append(_spans.root_span(self.emit, trace, root, turn))
+                if not turn.get("root_done"):
+                    self.spans.append(_spans.root_span(self.emit, trace, root, turn))
                 state["turns"].remove(turn)
-                state["closed"] = [*state["closed"], [turn["prompt"], turn["start"]]][-KEEP_CLOSED_TURNS:]
+                if not state["closed"] or state["closed"][-1][0] != turn["prompt"]:
+                    state["closed"] = [*state["closed"], [turn["prompt"], turn["start"]]][-KEEP_CLOSED_TURNS:]
 
     def agents(self, final: bool) -> None:
         for _ in range(8):  # a nested subagent is placed one pass after its parent

@@ -4,7 +4,9 @@ A batch of another session is touched only if that session's lock can be taken w
 only if that session's checkpoint covers it (see spool.py: a batch above its checkpoint was never
 committed). The first failure that is not the batch's fault (no answer, 5xx, 429, 408, wrong
 endpoint/credentials) ends the drain: the collector is down, further posts would only burn the hook's
-time. A Retry-After answer is honoured across runs through `status.json`.
+time. A Retry-After answer is honoured across runs through `status.json`; so is a timeout (no answer
+within the deadline), for HANG_BACKOFF_SECONDS, so a hanging collector costs one run its deadline rather
+than every run. A refused connection costs nothing and sets no backoff.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from ccotel.hook import spool
 from ccotel.hook.log import Log
 from ccotel.hook.state import CorruptState, SessionLock, StateDir, atomic_write
 from ccotel.hook.transport import MIN_ATTEMPT_SECONDS, PostResult, Transport
+
+HANG_BACKOFF_SECONDS = 30.0
 
 
 @dataclass
@@ -112,6 +116,8 @@ def deliver(
             else:
                 if result.retry_after_seconds:
                     report.waiting_until = time.time() + result.retry_after_seconds
+                elif result.timed_out:  # a hanging or blackholed collector: spare the next runs the wait
+                    report.waiting_until = time.time() + HANG_BACKOFF_SECONDS
                 log.warning(f"delivery failed, batches stay in the spool for the next run: {result.reason}")
                 break
     finally:

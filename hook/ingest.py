@@ -78,7 +78,10 @@ class Session:
         mapper_state = json.loads(self._committed).get("mapper") if self._committed else None
         mapper = SessionMapper(self.session_id, self.options, state=mapper_state)
         for source, rows in replay:
-            mapper.feed(source, rows)
+            if source.startswith("meta:"):
+                mapper.feed_meta(source[len("meta:") :], rows[0])
+            else:
+                mapper.feed(source, rows)
         return mapper
 
     def feed(self, source: str, rows: list[dict[str, Any]]) -> None:
@@ -180,6 +183,7 @@ class Session:
         else:
             try:
                 self.mapper.feed_meta(agent_id, meta)
+                self._fed.append((f"meta:{agent_id}", [meta]))  # replayed if the mapper is rebuilt
             except Exception as error:
                 self.log.error(f"{meta_path}: the mapping cannot take it: {type(error).__name__}: {error}")
         self.state["meta"][agent_id] = seen
@@ -202,7 +206,8 @@ class Session:
             if spans:
                 body = spool.gzip_body(encode_spans(spans, self.resource))
                 spool.write_batch(self.state_dir.spool, self.key, int(self.state["seq"]), len(spans), body)
-            if state_json != self._committed:
+            nothing_yet = not self._committed and not self.state["files"]  # e.g. a missing transcript
+            if state_json != self._committed and not nothing_yet:
                 atomic_write(self.state_dir.state_path(self.key), state_json)  # the commit point
         self._committed = state_json
         self._fed = []

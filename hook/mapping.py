@@ -117,7 +117,10 @@ class SessionMapper:
             return
         turn = self._open_turn()
         if turn is None:
-            return
+            latest = self._latest_prompt()
+            if state["skipping"] or latest is None or kind not in ("user", "assistant"):
+                return
+            turn = self._continue_turn(*latest)  # rows after Stop: a Stop hook made Claude go on
         if kind == "user":
             self._absorb_user(turn, row)
         elif kind == "assistant":
@@ -133,8 +136,11 @@ class SessionMapper:
         state = self._state
         uuid = transcript.text_of(row.get("uuid")) or f"ts:{row.get('timestamp')}"
         turns = state["turns"]
-        if turns and turns[-1]["prompt"] == uuid:
-            state["skipping"] = turns[-1]["closed"]
+        latest = self._latest_prompt()
+        if latest is not None and latest[0] == uuid:  # the newest turn again: a re-read, or it goes on
+            if turns[-1]["closed"] if turns else True:
+                self._continue_turn(*latest)
+            state["skipping"] = False
             return
         known = any(turn["prompt"] == uuid for turn in turns) \
             or any(item[0] == uuid for item in state["closed"])
@@ -156,6 +162,25 @@ class SessionMapper:
                      "attrs": _root_attributes(row), "input": list(prompt),
                      "prompt_input": self._limits.render(sc.GEN_AI_INPUT_MESSAGES, prompt or None)})
         turns.append(turn)
+
+    def _latest_prompt(self) -> tuple[str, int] | None:
+        """(prompt uuid, start) of the newest turn, open or closed."""
+        if self._state["turns"]:
+            turn = self._state["turns"][-1]
+            return turn["prompt"], turn["start"]
+        closed = self._state["closed"]
+        return (closed[-1][0], closed[-1][1]) if closed else None
+
+    def _continue_turn(self, prompt: str, start: int) -> Record:
+        """An already closed turn goes on: its later calls and tools hang under the root already sent.
+
+        Re-read rows of it come back here too; the session-wide dedupe keeps them from being sent twice.
+        """
+        turn = _records.new_context(None)
+        turn.update({"prompt": prompt, "index": 0, "start": start, "closed": False, "attrs": {},
+                     "prompt_input": None, "root_done": True})
+        self._state["turns"].append(turn)
+        return turn
 
     def _close_turn(self, turn: Record) -> None:
         turn["closed"] = True

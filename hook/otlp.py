@@ -71,7 +71,7 @@ def encode_request(
         if span.parent_span_id:
             proto.parent_span_id = span.parent_span_id
         proto.name = span.name
-        proto.kind = int(span.kind)
+        proto.kind = int(span.kind)  # type: ignore[assignment]
         proto.start_time_unix_nano = span.start_time_unix_nano
         proto.end_time_unix_nano = span.end_time_unix_nano
         _fill_attributes(proto.attributes, span.attributes)

@@ -111,6 +111,8 @@ class RunOutcome:
     turn_closed: bool = False
     delivery: DeliveryReport | None = None
     note: str = ""
+    spool_batches: int = 0
+    spool_bytes: int = 0
 
 
 def run_hook(
@@ -150,8 +152,9 @@ def run_hook(
         outcome.delivery = report
         if state_dir.sweep_temporary_files():
             log.info("removed temporary files left by killed runs")
-        write_status(state_dir, settings.traces_url, settings.spool_max_bytes, report,
-                     _spool_full(state_dir, settings))
+        status = write_status(state_dir, settings.traces_url, settings.spool_max_bytes, report,
+                              _spool_full(state_dir, settings))
+        outcome.spool_batches, outcome.spool_bytes = status["spool"]["batches"], status["spool"]["bytes"]
     finally:
         transport.close()
         lock.release()
@@ -180,8 +183,11 @@ def _ingest(payload: Payload, session: Session, read_deadline: float, deadline: 
     turn_closed = False
     if payload.event == "Stop" and session.result.complete:
         turn_closed = _settle(payload, session, deadline, log)
+    if final and not session.result.complete:
+        log.warning("SessionEnd: time ran out before the end of the transcript; "
+                    "`ccotel backfill` (or the session's next run, if it is resumed) finishes it")
     final = final and session.result.complete
-    outcome.turn_closed = turn_closed
+    outcome.turn_closed = turn_closed or final
     outcome.spans = session.collect_and_commit(turn_closed=turn_closed, final=final)
 
 

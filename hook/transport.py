@@ -34,6 +34,7 @@ class PostResult:
     reason: str  # one readable line
     retry_after_seconds: float | None = None
     seconds: float = 0.0
+    timed_out: bool = False  # the collector took the connection but did not answer in time
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -101,7 +102,7 @@ class Transport:
             result = self._post_once(gzip_body, deadline)
         return PostResult(
             result.ok, result.status, result.poison, result.reason, result.retry_after_seconds,
-            time.monotonic() - started,
+            time.monotonic() - started, result.timed_out,
         )
 
     def _connect(self, timeout: float) -> socket.socket:
@@ -130,7 +131,7 @@ class Transport:
             return classify(status, body, headers.get("retry-after"))
         except TimeoutError:
             self.close()
-            return PostResult(False, 0, False, f"no answer from {self.url} within the deadline")
+            return PostResult(False, 0, False, f"no answer from {self.url} within the deadline", timed_out=True)
         except (OSError, ValueError) as error:
             self.close()
             return PostResult(False, 0, False, f"cannot reach {self.url}: {type(error).__name__}: {error}")

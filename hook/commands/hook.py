@@ -97,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
             f"{outcome.spans} new spans (turn {'closed' if outcome.turn_closed else 'open'})"
             + (f", sent {delivery.sent_spans} spans in {delivery.sent_batches} batches" if delivery else "")
             + (f", last answer: {delivery.last.reason}" if delivery and delivery.last else "")
+            + (f", spool holds {outcome.spool_batches} batches ({outcome.spool_bytes / 1024:.0f} KiB)"
+               if outcome.spool_batches else "")
             + (f" [{outcome.note}]" if outcome.note else "")
             + f" in {time.monotonic() - started:.3f}s"
         )

@@ -5,7 +5,7 @@
 Builds the transcripts by repeating the turns of sample 03 (tests/fixtures/transcripts) with fresh
 uuids, message/request/tool ids and shifted timestamps, warms the hook's state on them (the state a
 long session has), then per measured run appends one more turn and runs `ccotel hook` with a Stop
-payload, timing the process from spawn to exit and reading its peak RSS from wait4(). "up" is a real
+payload, timing the process from spawn to exit; 5 more runs under GNU time give the peak RSS. "up" is a real
 OTLP/HTTP endpoint on 127.0.0.1 (tests/otlp_sink.py); "down" is a closed port (batches pile up in the
 spool, as they do during an outage). Prints a Markdown table. Not a test: numbers depend on the machine.
 """
@@ -41,6 +41,7 @@ CCOTEL = REPO / ".venv" / "bin" / "ccotel"
 ID_PATTERN = re.compile(
     rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?:msg|toolu|req)_[A-Za-z0-9]+"
 )
+RSS_RUNS = 5  # extra runs under GNU time for the peak RSS
 STAMP_PATTERN = re.compile(rb'"timestamp":"([0-9T:.\-]+)Z"')
 
 
@@ -108,19 +109,20 @@ def last_text(block: bytes) -> str | None:
     return text
 
 
-def run_hook(payload: dict[str, object], env: dict[str, str]) -> tuple[float, int]:
-    started = time.perf_counter()
-    process = subprocess.Popen([str(CCOTEL), "hook"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, env=env)
-    assert process.stdin is not None
-    process.stdin.write(json.dumps(payload).encode())
-    process.stdin.close()
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"hook exited {process.returncode}")
-    return elapsed, usage.ru_maxrss  # KiB on Linux
+def run_hook(payload: dict[str, object], env: dict[str, str], rss: bool = False) -> tuple[float, int]:
+    """Wall seconds of one hook process, or with rss=True its peak RSS in KiB (from GNU time's %M: a child
+    spawned straight from this process would report this process's memory as its own peak)."""
+    command = [str(CCOTEL), "hook"]
+    with tempfile.NamedTemporaryFile("r") as rss_file:
+        if rss:
+            command = ["/usr/bin/time", "-f", "%M", "-o", rss_file.name, *command]
+        started = time.perf_counter()
+        process = subprocess.run(command, input=json.dumps(payload).encode(), stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, env=env, check=False)
+        elapsed = time.perf_counter() - started
+        if process.returncode != 0:
+            raise SystemExit(f"hook exited {process.returncode}")
+        return elapsed, int(rss_file.read().strip() or 0) if rss else 0
 
 
 def closed_port() -> int:
@@ -146,24 +148,27 @@ def measure(size_mb: int, collector: str, runs: int, work: Path) -> dict[str, fl
     with OtlpSink() as sink:
         warm = dict(base_env, CCOTEL_ENDPOINT=sink.endpoint, CCOTEL_TIMEOUT="600")
         run_hook(payload, warm)  # the state a long session has: everything before the new turn is done
+        sink.spans.clear()  # keep this process small: it is the parent of every measured run
+        warm_spans = len(sink.spans)
         endpoint = sink.endpoint if collector == "up" else f"http://127.0.0.1:{closed_port()}"
         env = dict(base_env, CCOTEL_ENDPOINT=endpoint)
         times, rss = [], []
-        for _ in range(runs):
+        for measured in range(runs + RSS_RUNS):
             block = factory.next_turn()
             with transcript.open("ab") as handle:
                 handle.write(block)
             payload["last_assistant_message"] = last_text(block) or ""
-            elapsed, peak = run_hook(payload, env)
-            times.append(elapsed)
-            rss.append(peak)
-        spans = len(sink.spans)
+            if measured < runs:
+                times.append(run_hook(payload, env)[0])
+            elif Path("/usr/bin/time").exists():
+                rss.append(run_hook(payload, env, rss=True)[1])
+        spans = len(sink.spans) - warm_spans
     times.sort()
     return {
         "size_mb": transcript.stat().st_size / 1024 / 1024,
         "p50": statistics.median(times),
         "p95": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))],
-        "rss_mb": max(rss) / 1024,
+        "rss_mb": max(rss, default=0) / 1024,
         "spans": spans,
         "state_kb": sum(p.stat().st_size for p in (state_dir / "sessions").glob("*.json")) / 1024,
     }

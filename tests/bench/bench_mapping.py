@@ -50,7 +50,7 @@ def hook_like() -> list[tuple[int, int, int]]:
     subagents = {stem: _rows(path) for stem, path in subagent_paths.items()}
     stops = [i + 1 for i, row in enumerate(main) if row.get("subtype") == "stop_hook_summary"]
     state, position, done, figures = None, 0, dict.fromkeys(subagents, 0), []
-    for cut in [*stops, len(main)]:
+    for cut in sorted({*stops, len(main)}):
         mapper = SessionMapper(session_id, MappingOptions(), state)
         mapper.feed("main", main[position:cut])
         reached = max(ts for row in main[:cut] if (ts := timestamp_ns(row)) is not None)

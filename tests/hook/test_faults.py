@@ -52,6 +52,7 @@ def test_collector_returning_503_for_several_turns_then_recovering(tmp_path: Pat
     assert otlp_sink.spans == [] and len(_spool(state_dir)) == len(starts) - 1
     status = json.loads((state_dir / "status.json").read_text())
     assert status["last_attempt"]["status"] == 503 and status["spool"]["batches"] == len(starts) - 1
+    assert f"spool holds {len(starts) - 1} batches" in (state_dir / "ccotel.log").read_text().splitlines()[-1]
     otlp_sink.status = 200
     session.write_all()
     assert_silent_success(run_hook(session.payload("SessionEnd"), env))
@@ -79,23 +80,32 @@ def test_collector_absent_then_started_on_its_port(tmp_path: Path) -> None:
         assert assert_each_once(sink, reference(session.session_id, session.files(), "tester")) == 0
 
 
-def test_a_hanging_collector_costs_the_deadline_and_the_resend_is_identical(
+def test_a_hanging_collector_costs_one_deadline_and_the_resend_is_identical(
     tmp_path: Path, otlp_sink: OtlpSink
 ) -> None:
     session = LiveSession(SHORT, tmp_path / "claude")
     state_dir = tmp_path / "state"
     env = hook_env(otlp_sink.endpoint, state_dir, CCOTEL_USER_ID="tester", CCOTEL_TIMEOUT="1")
     otlp_sink.delay_seconds = 2.0
-    session.write_all()
+    session.write_until(session.turn_starts[1])
     started = time.monotonic()
-    assert_silent_success(run_hook(session.payload("SessionEnd"), env))
+    assert_silent_success(run_hook(session.payload("Stop"), env))
     assert time.monotonic() - started < 1.6
     assert len(_spool(state_dir)) == 1  # no answer: kept
-    time.sleep(1.5)  # the sink records the request after its delay, so the resend below is a duplicate
+    status = json.loads((state_dir / "status.json").read_text())
+    assert 25 < status["retry_not_before"] - time.time() <= 30  # the next runs do not wait for it again
+    session.write_all()
+    started = time.monotonic()
+    assert_silent_success(run_hook(session.payload("Stop"), env))
+    assert time.monotonic() - started < 0.8 and len(_spool(state_dir)) == 2  # committed, not attempted
+    time.sleep(1.2)  # the sink records the first request after its delay, so its resend is a duplicate
     otlp_sink.delay_seconds = 0
+    status["retry_not_before"] = time.time() - 1  # 30 s later
+    (state_dir / "status.json").write_text(json.dumps(status))
     assert_silent_success(run_hook(session.payload("SessionEnd"), env))
-    resends = assert_each_once(otlp_sink, reference(session.session_id, session.files(), "tester"))
-    assert resends == len(reference(session.session_id, session.files(), "tester"))
+    expected = reference(session.session_id, session.files(), "tester")
+    resends = assert_each_once(otlp_sink, expected)
+    assert 0 < resends < len(expected)  # exactly the first batch, byte for byte
     assert _spool(state_dir) == []
 
 
@@ -108,6 +118,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path, otlp_sink: OtlpS
     total = len(session.main_lines)
     turn_ends = set(session.turn_starts[1:])
     killed = 0
+    typical = 0.15  # seconds a run takes here; adapted from the runs that were not killed
     for run in range(1, 61):
         end = total * run // 60
         session.write_until(end)
@@ -117,10 +128,13 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path, otlp_sink: OtlpS
         assert process.stdin is not None
         process.stdin.write(json.dumps(session.payload(event)).encode())
         process.stdin.close()
-        time.sleep(rng.uniform(0.01, 0.2))  # a run takes ~0.1-0.3 s here
+        started = time.monotonic()
+        time.sleep(rng.uniform(0.3, 1.1) * typical)  # mostly inside the run, wherever its time goes
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             killed += 1
+        else:
+            typical = 0.5 * typical + 0.5 * (time.monotonic() - started)
         process.wait()
         assert process.stdout is not None and process.stderr is not None
         assert process.stdout.read() == b"" and process.stderr.read() == b""
@@ -278,3 +292,18 @@ def test_bad_payloads_exit_0_silently_and_say_why_in_the_log(
     assert log.count("\n") >= 1
     assert "Traceback" not in log
     assert otlp_sink.spans == []
+
+
+def test_unknown_options_and_an_unusable_state_dir_still_exit_0(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    session = LiveSession(SHORT, tmp_path / "claude")
+    session.write_all()
+    env = hook_env(otlp_sink.endpoint, tmp_path / "state", CCOTEL_USER_ID="tester")
+    data = json.dumps(session.payload("Stop")).encode()
+    result = subprocess.run([*HOOK_COMMAND, "--event", "stop", "-x"], input=data, capture_output=True, env=env,
+                            check=False, timeout=30)
+    assert_silent_success(result)
+    assert len(otlp_sink.spans) > 0  # the extra words were ignored, the run did its work
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    broken = hook_env(otlp_sink.endpoint, blocker / "state")
+    assert_silent_success(run_hook(session.payload("SessionEnd"), broken))

@@ -206,3 +206,19 @@ def test_each_file_read_in_its_own_random_chunks(data: st.DataObject) -> None:
         state = mapper.state
     emitted += _resumed(session, state).collect(final=True)
     _same(emitted, ONE_SHOT[session.session_id])
+
+
+def test_a_turn_that_goes_on_after_stop_keeps_every_span() -> None:
+    """A Stop hook that blocks makes Claude go on after Stop: later calls still hang under the turn's root."""
+    for session in SESSIONS:
+        main, _ = session.rows()
+        early = [index for index, row in enumerate(main) if row.get("type") == "assistant"][1::3]
+        stops = set(early) | set(_stop_points(session))
+        emitted = map_in_chunks(session, sorted(stops), stops)
+        check_tree(emitted)
+        expected = ONE_SHOT[session.session_id]
+        assert sorted(span.span_id for span in emitted) == sorted(span.span_id for span in expected)
+        by_id = {span.span_id: span for span in expected}
+        for span in emitted:  # tools finished before the (artificially early) Stop are unchanged
+            if span.name.startswith("execute_tool") and "claude_code.tool.result_missing" not in span.attributes:
+                assert span == by_id[span.span_id]

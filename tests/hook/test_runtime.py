@@ -148,3 +148,31 @@ def test_a_transcript_that_shrank_is_read_again_and_nothing_is_sent_twice(
     assert_silent_success(run_hook(session.payload("Stop"), env))
     assert "the file shrank" in (tmp_path / "state" / "ccotel.log").read_text()
     assert assert_each_once(otlp_sink, expected) == 0  # re-read from 0: nothing new, nothing twice
+
+
+def test_a_last_line_without_newline_waits_for_it_or_for_session_end(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    session = LiveSession("02-spotter-v2.1.38-short", tmp_path / "claude")
+    env = hook_env(otlp_sink.endpoint, tmp_path / "state", CCOTEL_USER_ID="tester", CCOTEL_DEBUG="1")
+    session.write_all()
+    whole = session.main.read_bytes()
+    assert whole.endswith(b"\n")
+    session.main.write_bytes(whole[:-1])  # the last line is still being written (no newline yet)
+    assert_silent_success(run_hook(session.payload("SubagentStop"), env))
+    state = (tmp_path / "state" / "sessions" / f"{session.session_id}.json").read_text()
+    partial_start = whole[:-1].rfind(b"\n") + 1
+    assert f'"offset":{partial_start},' in state  # stopped before the partial line
+    assert_silent_success(run_hook(session.payload("SessionEnd"), env))  # whole JSON: taken at the end
+    assert assert_each_once(otlp_sink, reference(session.session_id, session.files(), "tester")) == 0
+    log = (tmp_path / "state" / "ccotel.log").read_text()
+    assert " DEBUG " in log and "sent " in log  # CCOTEL_DEBUG logs each batch
+
+
+def test_without_debug_the_log_holds_one_line_per_run(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    session = LiveSession("02-spotter-v2.1.38-short", tmp_path / "claude")
+    env = hook_env(otlp_sink.endpoint, tmp_path / "state", CCOTEL_USER_ID="tester")
+    session.write_all()
+    for event in ("Stop", "SessionEnd"):
+        assert_silent_success(run_hook(session.payload(event), env))
+    lines = (tmp_path / "state" / "ccotel.log").read_text().splitlines()
+    assert len(lines) == 2 and all(" INFO [hook " in line for line in lines)
+    assert "4 new spans (turn closed), sent 4 spans in 1 batches, last answer: HTTP 200" in lines[0]
