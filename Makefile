@@ -15,7 +15,7 @@ $(BIN)/ccotel: pyproject.toml
 	touch $@
 
 tests/.oracle/node_modules/.bin/ccusage:
-	npm install --silent --no-audit --no-fund --prefix tests/.oracle ccusage@$(CCUSAGE_VERSION)
+	npm install --loglevel=error --no-audit --no-fund --prefix tests/.oracle ccusage@$(CCUSAGE_VERSION)
 
 test: $(BIN)/ccotel tests/.oracle/node_modules/.bin/ccusage
 	$(BIN)/ruff check .
