@@ -180,16 +180,23 @@ def test_unreachable_services_fail_and_unconfigured_ones_are_skipped(
     otlp_sink.status = 503
     services.status["/-/ready"] = 503
     services.status["/api/public/health"] = 500
-    env = {key: value for key, value in env.items() if key != "CCOTEL_GRAFANA_URL"}
+    services.status["/api/health"] = 502
     code, statuses, output = doctor(env, services, tmp_path)
     assert code == 1
     assert statuses["collector"] == "FAIL" and statuses["alloy ready"] == "FAIL" and statuses["langfuse"] == "FAIL"
-    assert statuses["grafana"] == "skip"
+    assert statuses["grafana"] == "FAIL"
     assert "fix: docker compose up -d --wait alloy" in output
     assert "fix: docker compose up -d --wait langfuse-web" in output
+    assert "fix: docker compose up -d --wait grafana" in output
+
+    unset = ("CCOTEL_GRAFANA_URL", "CCOTEL_LANGFUSE_URL")
+    unconfigured = {key: value for key, value in env.items() if key not in unset}
+    code, statuses, output = doctor(unconfigured, services, tmp_path)
+    assert statuses["grafana"] == "skip" and statuses["langfuse"] == "skip"
+    assert "not configured (set CCOTEL_GRAFANA_URL)" in output
 
 
-def test_failed_last_export_is_reported(
+def test_last_export_fails_while_the_collector_refuses_and_passes_once_delivered(
     env: dict[str, str], services: HealthEndpoints, otlp_sink: OtlpSink, tmp_path: Path
 ) -> None:
     install(env)
@@ -197,13 +204,17 @@ def test_failed_last_export_is_reported(
     prompt = {"type": "user", "uuid": "u1", "sessionId": "s1", "timestamp": "2026-11-21T10:00:00.000Z",
               "cwd": str(tmp_path), "message": {"role": "user", "content": "hello"}}
     transcript.write_text(json.dumps(prompt) + "\n")
-    otlp_sink.status = 503
     payload = json.dumps({"session_id": "s1", "transcript_path": str(transcript), "cwd": str(tmp_path),
                           "hook_event_name": "SessionEnd"})
+    otlp_sink.status = 503
     subprocess.run([str(CCOTEL), "hook"], input=payload, text=True, env=env, check=True, timeout=60)
-    result = subprocess.run(
-        [str(CCOTEL), "doctor", "--no-run", "--project-dir", str(tmp_path), "--alloy-url", services.url],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
-    )
-    assert result.returncode == 1
-    assert "FAIL  last export" in result.stdout and "503" in result.stdout
+    code, statuses, output = doctor(env, services, tmp_path, "--no-run")
+    assert code == 1 and statuses["last export"] == "FAIL" and "503" in output
+    assert "last success never" in output
+
+    otlp_sink.status = 200
+    subprocess.run([str(CCOTEL), "hook"], input=payload, text=True, env=env, check=True, timeout=60)
+    assert otlp_sink.span_ids(), "the spooled turn was delivered"
+    code, statuses, output = doctor(env, services, tmp_path, "--no-run")
+    assert statuses["last export"] == "ok" and statuses["spool"] == "ok", output
+    assert code == 0, output

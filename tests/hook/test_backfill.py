@@ -168,6 +168,10 @@ def test_an_interrupted_backfill_resumes_without_duplicates(tmp_path: Path, otlp
     for _ in range(8):
         process = subprocess.Popen([str(CCOTEL), "backfill", "--rate", "50"], stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL, env=env)
+        if killed == 0:  # the first kill comes once delivery has begun, however slow the machine is today
+            deadline = time.monotonic() + 60
+            while not otlp_sink.span_ids() and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
         time.sleep(rng.uniform(0.3, 1.0))
         if process.poll() is not None:
             process.wait()
