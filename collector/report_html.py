@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from ccotel.collector.report_text import count, money, pct, ratio
+from ccotel.collector import report_tables as tables
+from ccotel.collector.report_tables import count, money, pct
 
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#1d2330;padding:0 1rem}
@@ -122,125 +123,36 @@ def render_html(report: dict[str, Any], title: str = "ccotel report") -> str:
         ),
         '<h2 id="days">Spend by day</h2>',
         column_chart([(d["date"], d["cost_usd"] or 0.0) for d in days], "spend by day"),
-        _table(
-            ["date", "calls", "input", "output", "cache write", "cache read", "cost"],
-            [[d["date"], *_usage(d)] for d in days],
-        ),
+        _table(*tables.days(days)),
         '<h2 id="projects">Spend by project</h2>',
         hbar_chart([(p["project"], p["cost_usd"] or 0.0) for p in report["projects"][:15]], "spend by project", money),
         '<h2 id="models">By model</h2>',
-        _table(
-            ["model", "calls", "input", "output", "cache write", "cache read", "cost"],
-            [[m["model"], *_usage(m)] for m in report["models"]],
-        ),
+        _table(*tables.models(report["models"])),
         '<h2 id="sessions">Sessions</h2>',
-        _table(
-            [
-                "session",
-                "project",
-                "first activity",
-                "turns",
-                "calls",
-                "input",
-                "output",
-                "cache write",
-                "cache read",
-                "cost",
-            ],
-            [
-                [
-                    s["session_id"],
-                    s["project"],
-                    (s["first_activity"] or "")[:16],
-                    count(s["turns"]),
-                    *_usage(s),
-                ]
-                for s in sorted(report["sessions"], key=lambda s: -(s["cost_usd"] or 0))[:50]
-            ],
-        ),
+        _table(*tables.sessions(sorted(report["sessions"], key=lambda s: -(s["cost_usd"] or 0))[:50], short=False)),
         '<h2 id="tools">Tool use by category</h2>',
         hbar_chart([(c["category"], c["calls"]) for c in analyses["tool_categories"]], "tool use by category"),
         '<h2 id="turns">Turns per session</h2>',
         hbar_chart([(b["bucket"], b["sessions"]) for b in analyses["turns_per_session"]], "turns per session"),
         '<h2 id="productivity">Productivity by session length</h2>',
-        _table(
-            ["session length", "sessions", "turns", "edits", "reads", "edits/turn", "read:write"],
-            [
-                [
-                    p["bucket"],
-                    count(p["sessions"]),
-                    count(p["turns"]),
-                    count(p["edits"]),
-                    count(p["reads"]),
-                    ratio(p["edits_per_turn"]),
-                    ratio(p["read_write_ratio"], 1),
-                ]
-                for p in analyses["productivity_by_length"]
-            ],
-        ),
+        _table(*tables.productivity(analyses)),
         _habits(analyses),
         '<h2 id="expensive">Most expensive turns</h2>',
-        _table(
-            ["session", "turn", "calls", "tools", "tokens", "cost", "prompt"],
-            [
-                [
-                    t["session_id"][:8],
-                    count(t["turn_index"]),
-                    count(t["calls"]),
-                    count(t["tool_calls"]),
-                    count(t["total_tokens"]),
-                    money(t["cost_usd"]),
-                    t["prompt"],
-                ]
-                for t in analyses["expensive_turns"]
-            ],
-            text_columns=(6,),
-        ),
+        _table(*tables.expensive_turns(analyses, short=False), text_columns=(6,)),
+        '<h2 id="calls">Most expensive calls</h2>',
+        _table(*tables.expensive_calls(analyses, short=False)),
         '<h2 id="repeated">Repeated prompts</h2>',
-        _table(
-            ["times", "sessions", "prompt"],
-            [[count(p["count"]), count(p["sessions"]), p["prompt"]] for p in analyses["repeated_prompts"]],
-            text_columns=(2,),
-        ),
+        _table(*tables.repeated_prompts(analyses, short=False), text_columns=(2,)),
         '<h2 id="context">Context growth and compactions</h2>',
         hbar_chart(
             [(c["session_id"][:8], c["peak_context_tokens"]) for c in analyses["context_growth"]],
             "peak context per session",
         ),
-        _table(
-            ["session", "calls", "first", "mean", "peak", "last", "compactions"],
-            [
-                [
-                    c["session_id"][:8],
-                    count(c["calls"]),
-                    count(c["first_context_tokens"]),
-                    count(c["mean_context_tokens"]),
-                    count(c["peak_context_tokens"]),
-                    count(c["last_context_tokens"]),
-                    count(c["compactions"]),
-                ]
-                for c in analyses["context_growth"]
-            ],
-        ),
+        _table(*tables.context_growth(analyses, short=False)),
         '<h2 id="errors">Tool error hot spots</h2>',
-        _table(
-            ["tool", "errors", "calls"],
-            [[e["tool"], count(e["errors"]), count(e["calls"])] for e in analyses["tool_errors"]],
-        ),
+        _table(*tables.tool_errors(analyses["tool_errors"])),
         '<h2 id="subagents">Subagents</h2>',
-        _table(
-            ["agent", "runs", "calls", "tokens", "cost"],
-            [
-                [
-                    a["agent"],
-                    count(a["runs"]),
-                    count(a["calls"]),
-                    count(a["total_tokens"]),
-                    money(a["cost_usd"]),
-                ]
-                for a in analyses["subagents"]
-            ],
-        ),
+        _table(*tables.subagents(analyses)),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -248,17 +160,6 @@ def render_html(report: dict[str, Any], title: str = "ccotel report") -> str:
         + "\n".join(sections)
         + "\n</body></html>\n"
     )
-
-
-def _usage(entry: dict[str, Any]) -> list[str]:
-    return [
-        count(entry["calls"]),
-        count(entry["input_tokens"]),
-        count(entry["output_tokens"]),
-        count(entry["cache_creation_tokens"]),
-        count(entry["cache_read_tokens"]),
-        money(entry["cost_usd"]),
-    ]
 
 
 def _habits(analyses: dict[str, Any]) -> str:

@@ -6,26 +6,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from ccotel.collector import report_tables as tables
+from ccotel.collector.report_tables import count, money, pct
+
 MAX_ROWS = 15
 MAX_DAYS = 31
-
-
-def money(value: float | None) -> str:
-    if value is None:
-        return "unpriced"
-    return f"${value:,.2f}" if abs(value) >= 0.995 or value == 0 else f"${value:.4f}"
-
-
-def count(value: int | float | None) -> str:
-    return "-" if value is None else f"{value:,}"
-
-
-def pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}%"
-
-
-def ratio(value: float | None, digits: int = 2) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
 
 
 _NUMERIC = re.compile(r"^(-|unpriced|[-$]?[0-9][0-9,.]*%?)$")
@@ -49,20 +34,6 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "
         return (indent + "  ".join(parts)).rstrip()
 
     return [line(headers), indent + "  ".join("-" * width for width in widths), *map(line, rows)]
-
-
-def _usage_cells(entry: dict[str, Any]) -> list[str]:
-    return [
-        count(entry["calls"]),
-        count(entry["input_tokens"]),
-        count(entry["output_tokens"]),
-        count(entry["cache_creation_tokens"]),
-        count(entry["cache_read_tokens"]),
-        money(entry["cost_usd"]),
-    ]
-
-
-USAGE_HEADERS = ["calls", "input", "output", "cache write", "cache read", "cost"]
 
 
 def _section(title: str) -> list[str]:
@@ -97,34 +68,16 @@ def render_text(report: dict[str, Any]) -> str:
             f"{money(row.get('cost_usd'))}"
         )
     out += _section("By day")
-    out += table(["date", *USAGE_HEADERS], [[d["date"], *_usage_cells(d)] for d in days[-MAX_DAYS:]])
+    out += table(*tables.days(days[-MAX_DAYS:]))
     out += _more(len(days), MAX_DAYS, "earlier days")
     out += _section("By project")
-    out += table(
-        ["project", "sessions", "turns", *USAGE_HEADERS],
-        [
-            [p["project"], count(p["sessions"]), count(p["turns"]), *_usage_cells(p)]
-            for p in report["projects"][:MAX_ROWS]
-        ],
-    )
+    out += table(*tables.projects(report["projects"][:MAX_ROWS]))
     out += _more(len(report["projects"]), MAX_ROWS, "more projects")
     out += _section("By model")
-    out += table(["model", *USAGE_HEADERS], [[m["model"], *_usage_cells(m)] for m in report["models"]])
+    out += table(*tables.models(report["models"]))
     out += _section("Sessions (most expensive first)")
     ranked = sorted(sessions, key=lambda s: (-(s["cost_usd"] or 0), -s["total_tokens"]))[:MAX_ROWS]
-    out += table(
-        ["session", "project", "first activity", "turns", *USAGE_HEADERS],
-        [
-            [
-                s["session_id"][:8],
-                s["project"][-30:],
-                (s["first_activity"] or "")[:16],
-                count(s["turns"]),
-                *_usage_cells(s),
-            ]
-            for s in ranked
-        ],
-    )
+    out += table(*tables.sessions(ranked, short=True))
     out += _more(len(sessions), MAX_ROWS, "more sessions")
     out += render_analyses(analyses)
     return "\n".join(out) + "\n"
@@ -132,29 +85,11 @@ def render_text(report: dict[str, Any]) -> str:
 
 def render_analyses(analyses: dict[str, Any]) -> list[str]:
     out = _section("Tool use by category")
-    out += table(
-        ["category", "calls", "share"],
-        [[c["category"], count(c["calls"]), pct(c["pct"])] for c in analyses["tool_categories"]],
-    )
+    out += table(*tables.tool_categories(analyses))
     out += _section("Turns per session")
-    out += table(["turns", "sessions"], [[b["bucket"], count(b["sessions"])] for b in analyses["turns_per_session"]])
+    out += table(*tables.turns_per_session(analyses))
     out += _section("Productivity by session length")
-    out += table(
-        ["session length", "sessions", "turns", "edits", "reads", "edits/turn", "read:write"],
-        [
-            [
-                p["bucket"],
-                count(p["sessions"]),
-                count(p["turns"]),
-                count(p["edits"]),
-                count(p["reads"]),
-                ratio(p["edits_per_turn"]),
-                ratio(p["read_write_ratio"], 1),
-            ]
-            for p in analyses["productivity_by_length"]
-            if p["sessions"]
-        ],
-    )
+    out += table(*tables.productivity(analyses))
     rbe, explore = analyses["read_before_edit"], analyses["exploration_to_edit"]
     out += _section("Habits")
     out.append(
@@ -167,87 +102,21 @@ def render_analyses(analyses: dict[str, Any]) -> list[str]:
         f"turns that read or searched ({pct(explore['pct'])}) went on to edit"
     )
     out += _section("Most expensive turns")
-    out += table(
-        ["session", "turn", "calls", "tools", "tokens", "cost", "prompt"],
-        [
-            [
-                t["session_id"][:8],
-                count(t["turn_index"]),
-                count(t["calls"]),
-                count(t["tool_calls"]),
-                count(t["total_tokens"]),
-                money(t["cost_usd"]),
-                _one_line(t["prompt"], 50),
-            ]
-            for t in analyses["expensive_turns"]
-        ],
-    )
+    out += table(*tables.expensive_turns(analyses, short=True))
     out += _section("Most expensive calls")
-    out += table(
-        ["session", "turn", "model", "context", "output", "cost"],
-        [
-            [
-                c["session_id"][:8],
-                count(c["turn_index"]),
-                c["model"],
-                count(c["context_tokens"]),
-                count(c["output_tokens"]),
-                money(c["cost_usd"]),
-            ]
-            for c in analyses["expensive_calls"]
-        ],
-    )
+    out += table(*tables.expensive_calls(analyses, short=True))
     out += _section("Repeated prompts (candidates for skills or subagents)")
-    out += table(
-        ["times", "sessions", "prompt"],
-        [[count(p["count"]), count(p["sessions"]), _one_line(p["prompt"], 70)] for p in analyses["repeated_prompts"]],
-    )
+    out += table(*tables.repeated_prompts(analyses, short=True))
     compactions = analyses["compactions"]
     out += _section("Context growth (largest contexts)")
     out.append(f"  compactions: {compactions['total']} in {compactions['sessions']} sessions")
-    out += table(
-        ["session", "calls", "first", "mean", "peak", "last", "compactions"],
-        [
-            [
-                c["session_id"][:8],
-                count(c["calls"]),
-                count(c["first_context_tokens"]),
-                count(c["mean_context_tokens"]),
-                count(c["peak_context_tokens"]),
-                count(c["last_context_tokens"]),
-                count(c["compactions"]),
-            ]
-            for c in analyses["context_growth"]
-        ],
-    )
+    out += table(*tables.context_growth(analyses, short=True))
     out += _section("Tool error hot spots")
-    out += table(
-        ["tool", "errors", "calls", "error rate"],
-        [
-            [
-                e["tool"],
-                count(e["errors"]),
-                count(e["calls"]),
-                pct(None if e["error_rate"] is None else 100 * e["error_rate"]),
-            ]
-            for e in analyses["tool_errors"][:MAX_ROWS]
-        ],
-    )
+    out += table(*tables.tool_errors(analyses["tool_errors"][:MAX_ROWS]))
     out += _section("Subagents")
-    out += table(
-        ["agent", "runs", "calls", "tokens", "cost"],
-        [
-            [a["agent"], count(a["runs"]), count(a["calls"]), count(a["total_tokens"]), money(a["cost_usd"])]
-            for a in analyses["subagents"]
-        ],
-    )
+    out += table(*tables.subagents(analyses))
     return out
 
 
 def _more(total: int, shown: int, what: str) -> list[str]:
     return [f"  ... {total - shown:,} {what} (--json lists them all)"] if total > shown else []
-
-
-def _one_line(text: str, width: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 3] + "..."
