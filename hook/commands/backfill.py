@@ -96,19 +96,27 @@ class Progress:
         self.started = time.monotonic()
         self._last_print = 0.0
 
+    def bar(self, width: int = 24) -> str:
+        done = width if not self.total else min(width, width * self.files // self.total)
+        return "[" + "#" * done + "." * (width - done) + "]"
+
     def line(self) -> str:
         elapsed = max(time.monotonic() - self.started, 1e-6)
+        head = f"backfill {self.bar()} {self.files}/{self.total} files"
         if self.dry_run:
-            return (f"backfill (dry run): {self.files}/{self.total} files, {self.spans} spans would be sent, "
-                    f"{self.skipped} skipped")
-        return (f"backfill: {self.files}/{self.total} files, {self.spans} spans mapped, {self.sent} sent "
-                f"({self.sent / elapsed:.0f} spans/s), {self.skipped} skipped")
+            return f"{head} (dry run), {self.spans} spans would be sent, {self.skipped} skipped"
+        return (f"{head}, {self.spans} spans mapped, {self.sent} sent ({self.sent / elapsed:.0f} spans/s), "
+                f"{self.skipped} skipped")
 
     def show(self, force: bool = False) -> None:
+        """On a terminal the bar is redrawn in place; in a pipe or a log, one line a second."""
         now = time.monotonic()
         if force or now - self._last_print >= PROGRESS_EVERY_SECONDS:
             self._last_print = now
-            print(self.line(), file=sys.stderr, flush=True)
+            if sys.stderr.isatty():
+                print("\r\033[K" + self.line(), end="\n" if force else "", file=sys.stderr, flush=True)
+            else:
+                print(self.line(), file=sys.stderr, flush=True)
 
 
 def select_files(args: argparse.Namespace) -> list[SessionFiles]:

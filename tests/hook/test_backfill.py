@@ -200,3 +200,14 @@ def test_missing_projects_dir_is_one_readable_line(tmp_path: Path, otlp_sink: Ot
     assert result.stderr.strip().splitlines() == [f"ccotel backfill: --projects-dir: {tmp_path / 'nowhere'} "
                                                   "is not a directory"]
     assert TRANSCRIPTS.is_dir()
+
+
+def test_progress_shows_a_bar_with_counts_and_rate(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+    sessions = _config_dir(tmp_path / "claude")
+    result = _backfill(_env(otlp_sink, tmp_path))
+    assert result.returncode == 0, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    files = len(sessions)  # one main transcript per session; subagent files are read with it
+    sent = len(set(otlp_sink.span_ids()))
+    assert last.startswith(f"backfill [{'#' * 24}] {files}/{files} files, {sent} spans mapped, {sent} sent (")
+    assert last.endswith(" spans/s), 0 skipped")
