@@ -115,6 +115,8 @@ def root_span(emit: Emit, trace: bytes, span_id: bytes, turn: Record) -> Span:
     attributes[sc.GEN_AI_OPERATION_NAME] = sc.OPERATION_INVOKE_AGENT
     attributes[sc.GEN_AI_AGENT_NAME] = sc.ROOT_AGENT_NAME
     attributes[sc.CC_TURN_INDEX] = turn["index"]
+    if not turn["prompt"].startswith("ts:"):  # "ts:<timestamp>" stands in for a prompt line without a uuid
+        attributes[sc.CC_PROMPT_UUID] = turn["prompt"]
     emit.add(attributes, turn["prompt_input"])
     emit.add_content(attributes, sc.GEN_AI_OUTPUT_MESSAGES, text_messages("assistant", turn["text"]))
     status, message = StatusCode.UNSET, ""

@@ -5,10 +5,12 @@ The caller holds the session's lock. The step:
      writing its batch but before its checkpoint: that batch was never committed, never sent);
   2. read the new complete lines of the main transcript and of the session's subagent files, feed them
      to the mapper (a row the mapper chokes on is isolated, logged and skipped);
-  3. commit: if spans came out, write the batch (seq n+1) durably, then the checkpoint (seq n+1, file
-     offsets, mapper state) atomically: the checkpoint is the commit point. Only then may the batch be
-     sent. A kill anywhere loses nothing: before the checkpoint the same lines are read again next time
-     (deterministic ids: the same spans), after it the batch is committed and waits in the spool.
+  3. commit: leave out turns another session exported first (a forked or resumed-as-new session copies
+     them; ccotel.hook.claims); if spans remain, write the batch (seq n+1) durably, then the checkpoint
+     (seq n+1, file offsets, mapper state) atomically: the checkpoint is the commit point. Only then may
+     the batch be sent. A kill anywhere loses nothing: before the checkpoint the same lines are read
+     again next time (deterministic ids: the same spans), after it the batch is committed and waits in
+     the spool.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ccotel.hook import spool
+from ccotel.hook import claims, spool
+from ccotel.hook import semconv as sc
 from ccotel.hook.cursor import DEFAULT_CHUNK_BYTES, ReadResult, advance_past, read_new_lines
 from ccotel.hook.log import Log
 from ccotel.hook.mapping import MappingOptions, SessionMapper
@@ -197,6 +200,8 @@ class Session:
         if spans is None:
             spans = self.mapper.collect()
         self.state["mapper"] = self.mapper.state
+        if spans and not self.dry_run:
+            spans = self.drop_copies(spans)
         if spans:
             self.state["seq"] = int(self.state["seq"]) + 1
             self.result.batches += 1
@@ -212,6 +217,39 @@ class Session:
         self._committed = state_json
         self._fed = []
         return len(spans)
+
+    def drop_copies(self, spans: list[Span]) -> list[Span]:
+        """Claim each new turn (root span); leave out every span of a turn another session claimed first,
+        now and in later runs (its trace id is kept in the checkpoint). Fail-open on registry errors."""
+        kept = self.state.get("copies")
+        copied: list[str] = kept if isinstance(kept, list) else []
+        skip = set(copied)
+        owners: dict[str, list[int]] = {}
+        for span in spans:
+            prompt_uuid = span.attributes.get(sc.CC_PROMPT_UUID) if not span.parent_span_id else None
+            if not isinstance(prompt_uuid, str):
+                continue
+            try:
+                owner = claims.claim(self.state_dir.claims, prompt_uuid, self.key)
+            except OSError as error:
+                self.log.warning(f"claims registry: {error}; turn {prompt_uuid} is exported without the "
+                                 "check for a copy in another session")
+                continue
+            if owner is not None:
+                skip.add(span.trace_id.hex())
+                copied = [*copied, span.trace_id.hex()][-claims.KEEP_COPIED_TRACES :]
+                owners.setdefault(owner, []).append(int(span.attributes.get(sc.CC_TURN_INDEX, 0)))
+        if not skip:
+            return spans
+        if owners:
+            self.state["copies"] = copied
+        for owner, turns in owners.items():
+            shown = ", ".join(map(str, turns[:10])) + (f" … ({len(turns)} turns)" if len(turns) > 10 else "")
+            what = (f"turn {shown} of session {self.session_id} is a copy of session {owner}'s turn"
+                    if len(turns) == 1 else f"turns {shown} of session {self.session_id} are copies of "
+                    f"session {owner}'s turns")
+            self.log.info(f"{what} (forked, or resumed as a new session); skipped")
+        return [span for span in spans if span.trace_id.hex() not in skip]
 
 
 def roll_back(uncommitted: list[spool.BatchRef], log: Log) -> None:

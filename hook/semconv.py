@@ -60,6 +60,7 @@ CC_USAGE_WEB_SEARCH_REQUESTS = "claude_code.usage.web_search_requests"
 CC_TOOL_RESULT_MISSING = "claude_code.tool.result_missing"
 CC_COMPACTION = "claude_code.compaction"
 CC_PROMPT_KIND = "claude_code.prompt.kind"
+CC_PROMPT_UUID = "claude_code.prompt.uuid"
 CC_CONTENT_TRUNCATED = "claude_code.content.truncated"
 CC_CONTENT_PREFIX = "claude_code.content."  # + <attribute> + ".original_chars" / ".sha256"
 

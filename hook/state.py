@@ -8,6 +8,7 @@
       sessions/<key>.lock        flock'd by the one run working on that session
       spool/*.batch              write-ahead batches (ccotel.hook.spool)
       rejected/*.batch, *.reason batches the collector refused as malformed (4xx)
+      claims/<2 chars>/<uuid>      which session exported a turn first (ccotel.hook.claims)
 
 Every file is written as tmp + fsync + os.replace, with mode 0600. A session's lock is its own file,
 so sessions never wait for each other; two runs of the same session (Stop and SubagentStop together)
@@ -86,6 +87,7 @@ class StateDir:
         self.sessions = root / "sessions"
         self.spool = root / "spool"
         self.rejected = root / "rejected"
+        self.claims = root / "claims"
         self.log_path = root / "ccotel.log"
         self.status_path = root / "status.json"
 

@@ -10,12 +10,15 @@ Independent counts (API calls, tool_use ids, prompts) come straight from the raw
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,40 @@ SAMPLES = sorted(path.name for path in TRANSCRIPTS.iterdir() if path.is_dir())
 def sample_main(sample: str) -> Path:
     (main,) = sorted((TRANSCRIPTS / sample / "projects").glob("*/*.jsonl"))
     return main
+
+
+UUID_PATTERN = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+API_ID_PATTERN = re.compile(rb"(?:msg|req|toolu)_[A-Za-z0-9]+")
+SESSION_FIELD = re.compile(rb'"sessionId":"[^"]*"')
+STAMP_PATTERN = re.compile(rb'"timestamp":"([0-9T:.\-]+)Z"')
+
+
+def _derived(token: bytes, salt: str) -> bytes:
+    digest = hashlib.sha256(salt.encode() + b"/" + token).hexdigest()
+    if UUID_PATTERN.fullmatch(token):
+        return f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-8{digest[17:20]}-{digest[20:32]}".encode()
+    return token.split(b"_", 1)[0] + b"_" + digest[:24].encode()
+
+
+def with_session_id(lines: list[bytes], session_id: str) -> list[bytes]:
+    """The same lines under another `sessionId`: what a forked (or resumed-as-new) session file holds."""
+    field = f'"sessionId":"{session_id}"'.encode()
+    return [SESSION_FIELD.sub(lambda _: field, line) for line in lines]
+
+
+def renamed_lines(lines: list[bytes], salt: str, session_id: str, shift: timedelta = timedelta()) -> list[bytes]:
+    """Lines of a different session, not a copy: every uuid and msg_/req_/toolu_ id replaced by one derived
+    from it and `salt`, `sessionId` = session_id, timestamps moved by `shift`."""
+    def moved(match: re.Match[bytes]) -> bytes:
+        stamp = datetime.fromisoformat(match.group(1).decode()) + shift
+        return b'"timestamp":"' + stamp.isoformat(timespec="milliseconds").encode() + b'Z"'
+
+    out = []
+    for line in lines:
+        line = UUID_PATTERN.sub(lambda m: _derived(m.group(0), salt), line)
+        line = API_ID_PATTERN.sub(lambda m: _derived(m.group(0), salt), line)
+        out.append(STAMP_PATTERN.sub(moved, line) if shift else line)
+    return with_session_id(out, session_id)
 
 
 def _row(line: bytes) -> dict[str, Any]:

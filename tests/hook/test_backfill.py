@@ -21,6 +21,7 @@ from runtime_support import (
     assert_silent_success,
     hook_env,
     reference,
+    renamed_lines,
     run_hook,
     sample_main,
 )
@@ -40,7 +41,11 @@ def _config_dir(root: Path, copies_of_03: int = 0) -> dict[str, list[Path]]:
         project = root / "projects" / source.parent.name
         project.mkdir(parents=True, exist_ok=True)
         main = project / f"{session_id}.jsonl"
-        shutil.copyfile(source, main)
+        if session_id == source.stem:
+            shutil.copyfile(source, main)
+        else:  # another session like it, not a copy of it (a copy's turns are not exported twice)
+            main.write_bytes(b"".join(renamed_lines(source.read_bytes().splitlines(keepends=True), session_id,
+                                                    session_id)))
         files = [main]
         subagents = source.parent / source.stem / "subagents"
         if subagents.is_dir():
@@ -83,7 +88,8 @@ def test_backfill_sends_every_session_once_and_the_hook_then_sends_nothing(
     assert len(expected) == 13 + 4 + 13 + 339  # samples 01-04: API calls + tool uses + prompts (+1 subagent)
     assert assert_each_once(otlp_sink, expected) == 0
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"backfill: 4/4 files, {len(expected)} spans mapped, {len(expected)} sent (")
+    full_bar = "[" + "#" * 24 + "]"
+    assert last.startswith(f"backfill {full_bar} 4/4 files, {len(expected)} spans mapped, {len(expected)} sent (")
     assert "spans/s" in last and result.stdout == ""
     for session_id, files in sessions.items():  # the live hook on the same sessions: nothing new
         payload = {"session_id": session_id, "transcript_path": str(files[0]), "cwd": str(tmp_path)}
@@ -110,7 +116,7 @@ def test_dry_run_writes_and_sends_nothing(tmp_path: Path, otlp_sink: OtlpSink) -
     sessions = _config_dir(tmp_path / "claude")
     result = _backfill(_env(otlp_sink, tmp_path), "--dry-run")
     assert result.returncode == 0
-    assert f"4/4 files, {len(_expected(sessions))} spans would be sent" in result.stderr
+    assert f"4/4 files (dry run), {len(_expected(sessions))} spans would be sent" in result.stderr
     assert otlp_sink.spans == [] and not (tmp_path / "state").exists()
 
 

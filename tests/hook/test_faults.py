@@ -23,6 +23,7 @@ from runtime_support import (
     assert_silent_success,
     hook_env,
     reference,
+    renamed_lines,
     run_hook,
 )
 
@@ -155,6 +156,8 @@ def test_eight_concurrent_sessions_and_overlapping_runs_of_one_session(tmp_path:
     env = hook_env(otlp_sink.endpoint, state_dir, CCOTEL_USER_ID="tester")
     sessions = [LiveSession(SHORT, tmp_path / f"claude{i}", session_id=f"c0ffee00-0000-4000-8000-00000000000{i}")
                 for i in range(8)]
+    for session in sessions:  # eight different sessions, not copies of one (a copy's turns are not exported)
+        session.main_lines = renamed_lines(session.main_lines, session.session_id, session.session_id)
     starts = [*sessions[0].turn_starts[1:], len(sessions[0].main_lines)]
     for end in starts:
         processes = []

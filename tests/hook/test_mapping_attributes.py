@@ -101,6 +101,7 @@ def test_root_span_of_sample_02() -> None:
     assert attributes["gen_ai.operation.name"] == "invoke_agent"
     assert attributes["gen_ai.agent.name"] == "claude-code"
     assert attributes["claude_code.turn.index"] == 1
+    assert attributes["claude_code.prompt.uuid"] == PROMPT_02  # the prompt line's uuid
     assert attributes["claude_code.cwd"] == "/home/marco/projects/spotter"
     assert attributes["claude_code.project"] == "spotter"
     assert attributes["vcs.ref.head.name"] == "master"
@@ -154,6 +155,7 @@ def test_subagent_and_compaction_of_sample_04() -> None:
     assert compaction.name == "chat claude-opus-4-6"
     roots = sorted(_named(spans, "invoke_agent claude-code"), key=lambda span: span.start_time_unix_nano)
     assert [root.attributes["claude_code.prompt.kind"] for root in roots] == ["prompt", "prompt", "task_notification"]
+    assert [root.attributes["claude_code.prompt.uuid"] for root in roots] == prompts  # the prompt lines' uuids
 
 
 SYNTH_1 = "5e0c1a7e-0000-4000-8000-000000000001"

@@ -94,7 +94,9 @@ def test_rows_without_timestamps_or_uuids() -> None:
     main, _ = SESSION_02.rows()
     stripped = [{key: value for key, value in row.items() if key not in ("timestamp", "uuid")} for row in main]
     spans = _map(SESSION_02, stripped, {})
-    assert [span.name for span in spans if not span.parent_span_id] == ["invoke_agent claude-code"]
+    (root,) = [span for span in spans if not span.parent_span_id]
+    assert root.name == "invoke_agent claude-code"
+    assert "claude_code.prompt.uuid" not in root.attributes  # no uuid on the prompt line: none on the root
     calls = [span for span in spans if span.name.startswith("chat")]
     assert [span.attributes["gen_ai.usage.output_tokens"] for span in calls] == [13]
 
