@@ -1,1 +1,1 @@
-"""ccotel.collector: the price table, metric catalogue, Alloy renderers and the static pipeline checker."""
+"""ccotel.collector: what the pipeline is rendered from and checked with, and the report built on the same data."""

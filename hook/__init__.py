@@ -1,1 +1,1 @@
-"""ccotel.hook: Claude Code transcripts to OpenTelemetry GenAI spans, and the ccotel command line."""
+"""ccotel.hook: transcripts to OpenTelemetry GenAI spans over OTLP, its state and spool, and Claude Code settings."""

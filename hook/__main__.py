@@ -1,5 +1,9 @@
+"""`python -m ccotel.hook hook`: the hook alone, the form `ccotel install` writes when no `ccotel` script exists."""
+
 from __future__ import annotations
 
-from ccotel.hook.cli import main
+import argparse
 
-raise SystemExit(main())
+from ccotel.hook.main import run
+
+raise SystemExit(run(argparse.Namespace()))

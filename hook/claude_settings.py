@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ccotel.hook.errors import CcotelError
+from ccotel.errors import CcotelError
 
 HOOK_EVENTS = ("Stop", "SubagentStop", "SessionEnd")
 # Seconds Claude Code waits for the handler. The hook keeps its own ~2 s deadline; SessionEnd hooks share a

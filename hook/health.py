@@ -13,9 +13,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from ccotel.errors import CcotelError
 from ccotel.hook import claude_settings
 from ccotel.hook.config import Settings
-from ccotel.hook.errors import CcotelError
 
 OK, FAIL, SKIP = "ok", "FAIL", "skip"
 

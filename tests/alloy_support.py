@@ -13,7 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ccotel.collector.alloy_ast import (
+from ccotel.collector.pipeline.syntax import parse_file
+from ccotel.collector.pipeline.tree import (
     Attribute,
     Block,
     Call,
@@ -24,7 +25,6 @@ from ccotel.collector.alloy_ast import (
     dotted_name,
     string_value,
 )
-from ccotel.collector.alloy_syntax import parse_file
 
 ALLOY_DIR = Path(__file__).resolve().parents[1] / "alloy"
 CONFIG_BLOCKS = {"declare", "argument", "export", "import.file", "logging", "tracing", "livedebugging"}
@@ -145,7 +145,7 @@ def evaluate(expr: Expr, environ: dict[str, str]) -> object:
     Literals, sys.env, coalesce, string.format (%s, %t), string.trim_suffix, == and != — written from Alloy's
     stdlib documentation; anything else raises, so a test notices when env.alloy grows beyond it.
     """
-    from ccotel.collector.alloy_ast import Binary, Paren
+    from ccotel.collector.pipeline.tree import Binary, Paren
 
     if isinstance(expr, Paren):
         return evaluate(expr.inner, environ)

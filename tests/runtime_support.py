@@ -26,7 +26,7 @@ from conftest import REPO, TRANSCRIPTS
 from otlp_sink import OtlpSink, ReceivedSpan
 
 CCOTEL = REPO / ".venv" / "bin" / "ccotel"
-HOOK_COMMAND = [str(CCOTEL), "hook"] if CCOTEL.exists() else [sys.executable, "-m", "ccotel.hook", "hook"]
+HOOK_COMMAND = [str(CCOTEL), "hook"] if CCOTEL.exists() else [sys.executable, "-m", "ccotel.commands", "hook"]
 SAMPLES = sorted(path.name for path in TRANSCRIPTS.iterdir() if path.is_dir())
 
 

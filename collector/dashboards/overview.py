@@ -3,7 +3,7 @@ most expensive sessions with links to Langfuse and Tempo.
 
 Spend comes from Tempo (TraceQL metrics over gen_ai.usage.cost on the chat spans): exact sums at each span's
 own time, so a backfill lands on the right day and a quiet hour shows $0, not a gap. Counts and ratios come
-from Prometheus (span metrics and the derived token counters of collector/metrics.yaml).
+from Prometheus (span metrics and the derived token counters of collector/metrics/metrics.yaml).
 """
 
 from __future__ import annotations

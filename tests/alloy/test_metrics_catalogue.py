@@ -1,4 +1,4 @@
-"""collector/metrics.yaml: valid, named as Prometheus will name it, and in step with alloy/modules/metrics.alloy."""
+"""collector/metrics/metrics.yaml: valid, named as Prometheus names it, in step with alloy/modules/metrics.alloy."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ import yaml
 from alloy_support import ALLOY_DIR, string_literals
 from conftest import REPO
 
-from ccotel.collector.alloy_ast import Block
-from ccotel.collector.alloy_syntax import parse_file
-from ccotel.collector.metrics import CatalogueError, load_catalogue, prometheus_name
-from ccotel.collector.render_metrics import render
+from ccotel.collector.metrics.catalogue import CatalogueError, load_catalogue, prometheus_name
+from ccotel.collector.metrics.render import render
+from ccotel.collector.pipeline.syntax import parse_file
+from ccotel.collector.pipeline.tree import Block
 
-CATALOGUE = REPO / "collector" / "metrics.yaml"
+CATALOGUE = REPO / "collector" / "metrics" / "metrics.yaml"
 MODULE = ALLOY_DIR / "modules" / "metrics.alloy"
 # Prometheus data model: metric and label names.
 METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
@@ -165,7 +165,7 @@ def test_committed_module_is_what_the_catalogue_renders():
 
 
 def test_render_check_command_detects_a_stale_file(tmp_path):
-    command = [sys.executable, "-m", "ccotel.collector.render_metrics", "--check"]
+    command = [sys.executable, "-m", "ccotel.collector.metrics.render", "--check"]
     assert subprocess.run(command, capture_output=True, text=True).returncode == 0
     stale = tmp_path / "metrics.alloy"
     stale.write_text(MODULE.read_text(encoding="utf-8").replace('"15s"', '"60s"'), encoding="utf-8")

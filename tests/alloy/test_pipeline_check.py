@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alloy_support import ALLOY_DIR
 
-from ccotel.collector.pipeline_check import check_directory
+from ccotel.collector.pipeline.check import check_directory
 
 
 def test_pipeline_check_has_no_findings_and_every_env_var_is_documented():

@@ -16,8 +16,8 @@ from alloy_support import (
     string_literals,
 )
 
-from ccotel.collector.alloy_syntax import parse_text
-from ccotel.collector.ottl_check import check_text, site_for
+from ccotel.collector.pipeline.ottl_check import check_text, site_for
+from ccotel.collector.pipeline.syntax import parse_text
 
 RECEIVER = "otelcol.receiver.otlp.default"
 LIMITER = "otelcol.processor.memory_limiter.default"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ccotel.hook.cli import COMMANDS
+from ccotel.commands.main import COMMANDS
 
 CCOTEL = Path(sys.executable).with_name("ccotel")
 

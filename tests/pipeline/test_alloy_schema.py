@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ccotel.collector.alloy_schema import check_value, default_schema, type_category
-from ccotel.collector.alloy_syntax import parse_text
-from ccotel.collector.pipeline_check import check_directory
+from ccotel.collector.pipeline.check import check_directory
+from ccotel.collector.pipeline.schema import check_value, default_schema, type_category
+from ccotel.collector.pipeline.syntax import parse_text
 
 EXPORTER = """
 otelcol.exporter.otlphttp "out" {

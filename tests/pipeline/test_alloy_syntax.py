@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ccotel.collector.alloy_ast import Array, Attribute, Binary, Block, Literal, Object, Unary, string_value
-from ccotel.collector.alloy_scanner import Scanner, Tok
-from ccotel.collector.alloy_strings import UnquoteError, unquote
-from ccotel.collector.alloy_syntax import parse_file, parse_text
+from ccotel.collector.pipeline.scanner import Scanner, Tok
+from ccotel.collector.pipeline.strings import UnquoteError, unquote
+from ccotel.collector.pipeline.syntax import parse_file, parse_text
+from ccotel.collector.pipeline.tree import Array, Attribute, Binary, Block, Literal, Object, Unary, string_value
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "alloy-corpus"
 VALID = sorted((CORPUS / "valid").glob("*.alloy"))

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from ccotel.collector import ottl, ottl_check
-from ccotel.collector.alloy_ast import string_value
-from ccotel.collector.alloy_syntax import parse_text
-from ccotel.collector.ottl_check import SIGNAL_CONTEXTS, Site, check_text
-from ccotel.collector.pipeline_check import check_directory
+from ccotel.collector.pipeline import ottl, ottl_check
+from ccotel.collector.pipeline.check import check_directory
+from ccotel.collector.pipeline.ottl_check import SIGNAL_CONTEXTS, Site, check_text
+from ccotel.collector.pipeline.syntax import parse_text
+from ccotel.collector.pipeline.tree import string_value
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "alloy-corpus" / "valid"
 SPAN = Site("statement", "span", SIGNAL_CONTEXTS["trace"], True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ccotel.collector.pipeline_check import check_directory, repo_alloy_dir
+from ccotel.collector.pipeline.check import check_directory, repo_alloy_dir
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "alloy-corpus"
 REPO = Path(__file__).resolve().parents[2]
@@ -108,20 +108,21 @@ def make_config(root: Path, **replacements: str) -> Path:
         (directory / name).write_text(text)
     (directory / "pipeline.alloy").write_text((directory / "pipeline.alloy").read_text() + (
         '\nmods.redaction "scrub" {\n  forward_to = [otelcol.exporter.otlphttp.out.input]\n}\n'))
-    (root / "README.md").write_text("| CCOTEL_LISTEN | SINK_URL | SINK_PASSWORD |\n")
+    (root / "docs").mkdir(exist_ok=True)
+    (root / "docs" / "pipeline.md").write_text("| CCOTEL_LISTEN | SINK_URL | SINK_PASSWORD |\n")
     (root / ".env.example").write_text("CCOTEL_LISTEN=127.0.0.1:4318\n# SINK_URL=\nexport SINK_PASSWORD=\n")
     return directory
 
 
 def run_check(directory: Path) -> list[str]:
-    report = check_directory(directory, readme=directory.parent / "README.md",
+    report = check_directory(directory, readme=directory.parent / "docs" / "pipeline.md",
                              env_example=directory.parent / ".env.example")
     return [str(f) for f in report.findings]
 
 
 def test_a_good_configuration_passes(tmp_path: Path) -> None:
     directory = make_config(tmp_path)
-    report = check_directory(directory, readme=tmp_path / "README.md", env_example=tmp_path / ".env.example")
+    report = check_directory(directory, readme=tmp_path / "docs" / "pipeline.md", env_example=tmp_path / ".env.example")
     assert [str(f) for f in report.findings] == []
     assert report.env_names == ["CCOTEL_LISTEN", "SINK_PASSWORD", "SINK_URL"]
     assert sorted(p.name for p in report.files) == ["auth.alloy", "pipeline.alloy", "redaction.alloy", "wiring.alloy"]
@@ -170,10 +171,10 @@ def test_unimported_modules_are_still_checked(tmp_path: Path) -> None:
 
 def test_undocumented_env_vars(tmp_path: Path) -> None:
     directory = make_config(tmp_path, SINK_PASSWORD="SINK_SECRET")
-    (tmp_path / "README.md").write_text("SINK_URL and CCOTEL_LISTEN; SINK_SECRET_OLD is another variable\n")
+    (tmp_path / "docs" / "pipeline.md").write_text("SINK_URL and CCOTEL_LISTEN; SINK_SECRET_OLD is another variable\n")
     assert run_check(directory) == [
         "alloy/auth.alloy:3:14: environment variable SINK_SECRET (sys.env) is not documented in .env.example",
-        "alloy/auth.alloy:3:14: environment variable SINK_SECRET (sys.env) is not documented in README.md"]
+        "alloy/auth.alloy:3:14: environment variable SINK_SECRET (sys.env) is not documented in docs/pipeline.md"]
 
 
 def test_syntax_errors_stop_the_checks_beyond_syntax(tmp_path: Path) -> None:
@@ -280,7 +281,7 @@ def test_repo_alloy_passes() -> None:
     """The repository's own alloy/ directory, with the README and .env.example at the repository root."""
     directory = repo_alloy_dir()
     assert directory.resolve() == (REPO / "alloy").resolve()
-    report = check_directory(directory, readme=REPO / "README.md", env_example=REPO / ".env.example",
+    report = check_directory(directory, readme=REPO / "docs" / "pipeline.md", env_example=REPO / ".env.example",
                              min_stability=compose_stability_level())
     assert [str(f) for f in report.findings] == []
     assert len(report.files) >= 2

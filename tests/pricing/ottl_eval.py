@@ -1,6 +1,6 @@
 """A small OTTL evaluator for the subset the rendered cost module uses (span context, error_mode "ignore").
 
-It runs statements parsed by ccotel.collector.ottl (the verifier's parser) on an in-memory span, with the
+It runs statements parsed by ccotel.collector.pipeline.ottl (the verifier's parser) on an in-memory span, with the
 semantics of pkg/ottl v0.158 as documented in the project's OTTL notes: int64 and float64 never mix in
 math (an error skips the statement), Int()/Double() convert, a missing map key is nil, `set` with a nil
 value does nothing, comparisons follow OTTL's rules (int vs double as double; different types are only
@@ -18,7 +18,7 @@ from typing import Any
 
 import re2
 
-from ccotel.collector.ottl import Binary, Call, Literal, MapValue, Node, Not, Path, Statement
+from ccotel.collector.pipeline.ottl import Binary, Call, Literal, MapValue, Node, Not, Path, Statement
 
 _INT_TEXT = re.compile(r"[+-]?[0-9]+")
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ccotel.collector.pricing import Usage
+from ccotel.collector.pricing.table import Usage
 
 
 @dataclass(frozen=True)

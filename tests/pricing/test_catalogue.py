@@ -14,7 +14,7 @@ from genai_prices import Usage as GenaiUsage
 from genai_prices import calc_price
 from genai_prices.data_snapshot import get_snapshot
 
-from ccotel.collector.price_catalogue import (
+from ccotel.collector.pricing.catalogue import (
     OVERRIDES_FILE,
     PRICES_FILE,
     PriceTableError,
@@ -22,8 +22,8 @@ from ccotel.collector.price_catalogue import (
     package_file,
     parse_prices,
 )
-from ccotel.collector.pricing import PriceTable, Usage
-from ccotel.collector.refresh_prices import diff_summary, generate_prices_yaml
+from ccotel.collector.pricing.refresh import diff_summary, generate_prices_yaml
+from ccotel.collector.pricing.table import PriceTable, Usage
 
 PRICES = package_file(PRICES_FILE)
 OVERRIDES = package_file(OVERRIDES_FILE)

@@ -16,7 +16,7 @@ import pytest
 from conftest import PRICING_SCENARIOS
 from pricing.scenarios import read_requests, run_ccusage, write_session
 
-from ccotel.collector.pricing import PriceTable, Usage, load_price_table
+from ccotel.collector.pricing.table import PriceTable, Usage, load_price_table
 
 A = "057d5e67-0143-57ea-88cb-46fcd61a43e5"  # sonnet-4-5
 B = "90764891-8414-5b8c-bae7-85c91744e54a"  # opus-4-1

@@ -6,10 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ccotel.collector.price_catalogue import OVERRIDES_FILE, PRICES_FILE, package_file
-from ccotel.collector.render_cost import cost_module_path
+from ccotel.collector.pricing.catalogue import OVERRIDES_FILE, PRICES_FILE, package_file
+from ccotel.collector.pricing.render import cost_module_path
 
-CCOTEL = [sys.executable, "-m", "ccotel.hook"]
+CCOTEL = [sys.executable, "-m", "ccotel.commands"]
 
 
 def ccotel(*args: str) -> subprocess.CompletedProcess[str]:

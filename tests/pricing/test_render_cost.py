@@ -1,7 +1,7 @@
 """alloy/modules/cost.alloy: committed = rendered, well-formed Alloy and OTTL, and it computes what the mirror computes.
 
 The proof that the rendered OTTL and the mirror come from the same table: the module's statements, parsed
-by ccotel.collector.ottl and run by a small evaluator (pricing/ottl_eval.py), give the mirror's figure
+by ccotel.collector.pipeline.ottl and run by a small evaluator (pricing/ottl_eval.py), give the mirror's figure
 bit for bit on thousands of synthetic chat spans.
 """
 
@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from pricing.ottl_eval import EvalSpan, run_group
 
-from ccotel.collector.alloy_ast import dotted_name, string_list, string_value
-from ccotel.collector.alloy_syntax import parse_file
-from ccotel.collector.ottl import Statement, parse_condition, parse_statement
-from ccotel.collector.pricing import PriceTable, load_price_table
-from ccotel.collector.render_cost import cost_module_path, render_cost_module
+from ccotel.collector.pipeline.ottl import Statement, parse_condition, parse_statement
+from ccotel.collector.pipeline.syntax import parse_file
+from ccotel.collector.pipeline.tree import dotted_name, string_list, string_value
+from ccotel.collector.pricing.render import cost_module_path, render_cost_module
+from ccotel.collector.pricing.table import PriceTable, load_price_table
 
 
 @pytest.fixture(scope="module")

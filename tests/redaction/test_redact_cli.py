@@ -27,7 +27,7 @@ INVALID_UTF8 = [
 
 def _ccotel(args: list[str], stdin: bytes) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "ccotel.hook", "redact", *args], input=stdin, capture_output=True, timeout=120
+        [sys.executable, "-m", "ccotel.commands", "redact", *args], input=stdin, capture_output=True, timeout=120
     )
 
 

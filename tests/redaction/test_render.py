@@ -1,7 +1,7 @@
 """The Alloy module rendered from the catalogue: up to date, deterministic, and the exact patterns.
 
-The module is read back with the project's own Alloy parser (ccotel.collector.alloy_syntax) and
-OTTL parser (ccotel.collector.ottl), both of which unquote strings with Go's rules; every pattern
+The module is read back with the project's own Alloy parser (ccotel.collector.pipeline.syntax) and
+OTTL parser (ccotel.collector.pipeline.ottl), both of which unquote strings with Go's rules; every pattern
 and replacement must come out byte-identical to the catalogue, in catalogue order, for every place
 a secret can sit. The whole module also passes `ccotel pipeline check` (schema + OTTL checks).
 """
@@ -12,10 +12,10 @@ import json
 import shutil
 from pathlib import Path
 
-from ccotel.collector import ottl
-from ccotel.collector.alloy_ast import Block, dotted_name, string_list, string_value
-from ccotel.collector.alloy_syntax import parse_text
-from ccotel.collector.pipeline_check import check_directory
+from ccotel.collector.pipeline import ottl
+from ccotel.collector.pipeline.check import check_directory
+from ccotel.collector.pipeline.syntax import parse_text
+from ccotel.collector.pipeline.tree import Block, dotted_name, string_list, string_value
 from ccotel.redaction.catalogue import default_catalogue, default_path, parse
 from ccotel.redaction.render import go_quote, module_path, render_module
 

@@ -49,7 +49,7 @@ def main() -> None:
         size = build(root, sessions, turns)
         started = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "ccotel.hook", "report", "--json"],
+            [sys.executable, "-m", "ccotel.commands", "report", "--json"],
             env={**os.environ, "CLAUDE_CONFIG_DIR": str(root), "HOME": scratch},
             capture_output=True,
             text=True,

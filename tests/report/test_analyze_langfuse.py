@@ -22,7 +22,7 @@ import pytest
 from conftest import REPO
 from report.langfuse_server import FakeLangfuse
 
-CCOTEL = [sys.executable, "-m", "ccotel.hook"]
+CCOTEL = [sys.executable, "-m", "ccotel.commands"]
 PK, SK = "pk-lf-test", "sk-lf-test"
 SONNET, HAIKU = "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from report.cc_lines import Session, bash, edit, grep, read, write
 
-from ccotel.hook.cli import main
+from ccotel.commands.main import main
 
 
 def report_json(config_dir: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:

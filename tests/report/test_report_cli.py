@@ -12,7 +12,7 @@ from pathlib import Path
 
 from conftest import PRICING_SCENARIOS, REPO, TRANSCRIPTS
 
-CCOTEL = [sys.executable, "-m", "ccotel.hook"]
+CCOTEL = [sys.executable, "-m", "ccotel.commands"]
 ALL_SAMPLES = ",".join(str(path) for path in sorted(TRANSCRIPTS.iterdir()) if path.is_dir())
 SECTIONS = (
     "days",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from conftest import TRANSCRIPTS
 
-from ccotel.hook.cli import main
+from ccotel.commands.main import main
 
 SUBAGENT_SAMPLE = TRANSCRIPTS / "04-spotter-v2.1.39-subagent-compaction"
 SESSION = "4d5611e5-241a-462a-8d15-5122611a9569"

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from conftest import PRICING_SCENARIOS, REPO, TRANSCRIPTS
 
-CCOTEL = [sys.executable, "-m", "ccotel.hook"]
+CCOTEL = [sys.executable, "-m", "ccotel.commands"]
 SAMPLES = [*sorted(path for path in TRANSCRIPTS.iterdir() if path.is_dir()), PRICING_SCENARIOS / "claude"]
 LONG_CONTEXT_SESSIONS = {  # prompt > 200k tokens: the pricing rules differ (ccusage-oracle.md §6)
     "2ca850fc-922d-5528-a705-b8c802a22781",  # D sonnet-4 >200k

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ccotel.collector.analytics import count_compactions
-from ccotel.collector.records import file_path_argument, normalise_prompt, prompt_text
-from ccotel.collector.tool_categories import CategoryTableError, load_tool_categories, parse_categories
+from ccotel.collector.report.analytics import count_compactions
+from ccotel.collector.report.records import file_path_argument, normalise_prompt, prompt_text
+from ccotel.collector.report.tool_categories import CategoryTableError, load_tool_categories, parse_categories
 from ccotel.hook.content import truncated_json
 
 

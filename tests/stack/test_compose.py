@@ -33,8 +33,8 @@ from stack_support import (
     variable_references,
 )
 
-from ccotel.collector.alloy_ast import Call, Literal, dotted_name
-from ccotel.collector.alloy_syntax import parse_file
+from ccotel.collector.pipeline.syntax import parse_file
+from ccotel.collector.pipeline.tree import Call, Literal, dotted_name
 
 LOCAL_BACKENDS = {"langfuse-web", "langfuse-worker", "postgres", "clickhouse", "redis", "minio", "tempo", "loki",
                   "prometheus", "grafana"}
@@ -56,7 +56,7 @@ def cloud() -> dict[str, Any]:
 def generated_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """A .env written by the real `ccotel init`, read back with a parser independent of ccotel's."""
     target = tmp_path_factory.mktemp("env") / ".env"
-    done = subprocess.run([sys.executable, "-m", "ccotel.hook", "init", "--env-file", str(target)],
+    done = subprocess.run([sys.executable, "-m", "ccotel.commands", "init", "--env-file", str(target)],
                           capture_output=True, text=True, cwd=REPO, check=False)
     assert done.returncode == 0, done.stderr
     values = {}
@@ -293,7 +293,7 @@ def test_every_compose_variable_is_in_the_env_template() -> None:
 
 
 def test_the_container_log_collector_config_passes_the_pipeline_checker() -> None:
-    from ccotel.collector.pipeline_check import check_directory
+    from ccotel.collector.pipeline.check import check_directory
 
     report = check_directory(REPO / "stack" / "alloy-logs", env_example=ENV_TEMPLATE,
                              min_stability="general-availability")

@@ -1,4 +1,4 @@
-"""The provisioned dashboards: they parse, name only catalogued metrics and labels (collector/metrics.yaml),
+"""The provisioned dashboards: they parse, name only catalogued metrics and labels (collector/metrics/metrics.yaml),
 only span-contract attributes in TraceQL, only provisioned datasources, and avoid the classic "No data"
 causes (a counter read without rate/increase, a stat with nothing to show for a true zero).
 """
@@ -47,8 +47,8 @@ def targets(datasource_type: str) -> Iterator[tuple[str, dict[str, Any], dict[st
 
 
 def catalogue() -> tuple[dict[str, str], dict[str, set[str]]]:
-    """series name -> type and series name -> allowed labels, from collector/metrics.yaml."""
-    data = yaml.safe_load((REPO / "collector" / "metrics.yaml").read_text(encoding="utf-8"))
+    """series name -> type and series name -> allowed labels, from collector/metrics/metrics.yaml."""
+    data = yaml.safe_load((REPO / "collector" / "metrics" / "metrics.yaml").read_text(encoding="utf-8"))
     common = {entry["name"] for entry in data["common_labels"]} | {"__name__"}
     types, labels = {}, {}
     for metric in data["metrics"]:
@@ -129,7 +129,7 @@ def test_promql_uses_only_catalogued_metrics_and_labels() -> None:
         assert facts.selectors, f"{where}: no metric in {target['expr']!r}"
         used_labels: set[str] = set()
         for selector in facts.selectors:
-            assert selector.metric in types, f"{where}: {selector.metric} is not in collector/metrics.yaml"
+            assert selector.metric in types, f"{where}: {selector.metric} is not in collector/metrics/metrics.yaml"
             for label, _, _ in selector.matchers:
                 assert label in labels[selector.metric], f"{where}: {selector.metric} has no label {label}"
             used_labels |= labels[selector.metric]

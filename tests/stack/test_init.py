@@ -19,8 +19,8 @@ from conftest import REPO
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ccotel.hook.commands._envfile import GENERATORS, marked_variables, parse_env, render_env
-from ccotel.hook.errors import CcotelError
+from ccotel.commands._envfile import GENERATORS, marked_variables, parse_env, render_env
+from ccotel.errors import CcotelError
 
 TEMPLATE = (REPO / ".env.example").read_text(encoding="utf-8")
 EXPECTED_KINDS = {
@@ -39,7 +39,7 @@ FORMATS = {
 
 
 def ccotel(*arguments: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ccotel.hook", *arguments], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ccotel.commands", *arguments], capture_output=True, text=True,
                           cwd=cwd, check=False)
 
 

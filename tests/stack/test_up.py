@@ -107,7 +107,7 @@ def alloy() -> Iterator[FakeAlloy]:
 
 def run(arguments: list[str], path: str, cwd: Path = REPO, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "PATH": path, **env}
-    return subprocess.run([sys.executable, "-m", "ccotel.hook", *arguments], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ccotel.commands", *arguments], capture_output=True, text=True,
                           cwd=cwd, env=environment, check=False, timeout=120)
 
 

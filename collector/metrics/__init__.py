@@ -1,0 +1,1 @@
+"""The derived-metric catalogue (metrics.yaml), Prometheus naming, and the Alloy metrics module renderer."""

@@ -1,0 +1,1 @@
+"""The usage report and its analyses, from local transcripts or a Langfuse project, as text, HTML and JSON."""
