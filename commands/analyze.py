@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
-from ccotel.commands.report import add_common_arguments, check_window, emit
+from ccotel.commands.report import add_common_arguments, add_session, check_window, emit
 from ccotel.errors import CcotelError
 
 DEFAULT_HOST = "http://localhost:3000"
@@ -28,6 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="default: $LANGFUSE_SECRET_KEY (prefer the variable: flags show up in `ps`)",
     )
     parser.add_argument("--timeout", metavar="SECONDS", type=float, default=30.0, help="per request (default 30)")
+    parser.add_argument(
+        "--write-scores",
+        action="store_true",
+        help="also write per-session scores (cache hit ratio, tool error rate, cost per edit, turns) to Langfuse",
+    )
     add_common_arguments(parser)
 
 
@@ -40,10 +47,12 @@ def window(args: argparse.Namespace, now: datetime) -> tuple[datetime, datetime]
 def run(args: argparse.Namespace) -> int:
     from ccotel.collector.pricing.costing import price_record
     from ccotel.collector.pricing.table import load_price_table
-    from ccotel.collector.report.analytics import summarise_session
     from ccotel.collector.report.builder import ReportBuilder
     from ccotel.collector.report.langfuse_records import sessions_from_observations
     from ccotel.collector.report.langfuse_source import LangfuseClient, LangfuseError, fetch_observations
+    from ccotel.collector.report.scores import session_scores
+    from ccotel.collector.report.team import TeamBuilder, user_of
+    from ccotel.collector.report.tips import TipsBuilder
     from ccotel.collector.report.tool_categories import load_tool_categories
 
     check_window(args)
@@ -66,12 +75,22 @@ def run(args: argparse.Namespace) -> int:
     categories = load_tool_categories()
     builder = ReportBuilder(categories, min_repeats=args.min_repeats)
     needle = args.project.lower() if args.project else None
+    tips = TipsBuilder(table, args.min_repeats)
+    team = TeamBuilder(categories, table, args.min_repeats)
+    scores: list[dict[str, Any]] = []
     for records in sessions_from_observations(fetched.observations).values():
         if needle and needle not in records[0].project.lower():
             continue
-        facts = summarise_session((price_record(record, table, keep_cost=True) for record in records), categories)
+        priced = [price_record(record, table, keep_cost=True) for record in records]
+        facts, tip_facts = add_session(priced, builder, tips)
         if facts is not None:
-            builder.add(facts)
+            team.add(user_of(priced), facts, tip_facts)
+            scores.extend(session_scores(facts))
+    if args.write_scores:
+        from ccotel.commands._langfuse_scores import write_scores
+
+        written = write_scores(host, public_key, secret_key, scores, args.timeout)
+        print(f"ccotel analyze: wrote {written} scores to {host}", file=sys.stderr)
     source = {
         "kind": "langfuse",
         "host": host,
@@ -91,4 +110,4 @@ def run(args: argparse.Namespace) -> int:
             f"{fetched.duplicates} duplicates dropped"
         ),
     }
-    return emit(builder.build(source), args, "ccotel analyze")
+    return emit(builder.build(source) | {"tips": tips.build(), "team": team.build()}, args, "ccotel analyze")

@@ -19,6 +19,7 @@ import sys
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from ccotel.commands.local_usage import SessionFiles, discover_sessions, projects_dirs
 from ccotel.errors import CcotelError
@@ -26,7 +27,7 @@ from ccotel.hook.config import Settings, load_settings
 from ccotel.hook.delivery import DeliveryReport, deliver, write_status
 from ccotel.hook.ingest import Session, read_session
 from ccotel.hook.log import Log
-from ccotel.hook.runner import make_resource, mapping_options
+from ccotel.hook.runner import load_scrubber, make_resource, mapping_options
 from ccotel.hook.spool import list_batches, total_bytes
 from ccotel.hook.state import SessionLock, StateDir, session_key
 from ccotel.hook.transcript import parse_line
@@ -80,6 +81,7 @@ class Pacer:
         self.delays = delays  # the waits between attempts when the collector fails
         self.started = time.monotonic()
         self.spans = 0
+        self.scrubber: Any = None  # ccotel.hook.scrub.Scrubber when the endpoint is remote: batches are redacted
 
     def __call__(self, spans: int) -> None:
         wait = self.started + self.spans / self.rate - time.monotonic()
@@ -153,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(len(files), args.dry_run)
     transport = Transport(base.traces_url, base.headers)
     pacer = Pacer(rate, delays=RETRY_DELAYS[: max(args.retries, 0)])
+    pacer.scrubber = None if args.dry_run else load_scrubber(base)  # remote endpoint: nothing raw leaves
     try:
         for session_files in files:
             settings = load_settings(cwd=session_cwd(session_files.main))
@@ -203,7 +206,7 @@ def _one_session(
                 raise CcotelError(f"the spool is full and {settings.traces_url} takes nothing; retry later")
         resource = make_resource(settings, state_dir) if not dry_run else {}
         session = Session(state_dir, key, files.session_id, mapping_options(settings), resource, log,
-                          dry_run=dry_run).open()
+                          dry_run=dry_run, scrub=pacer.scrubber.document if pacer.scrubber else None).open()
         read_session(session, str(files.main), time.monotonic() + 1e9, final=final)
         session.collect_and_commit(final=final and session.result.complete)
         progress.spans += session.result.spans
@@ -222,7 +225,7 @@ def _drain(
     total = DeliveryReport()
     for delay in (*pacer.delays, None):
         report = deliver(state_dir, transport, time.monotonic() + SEND_WINDOW_SECONDS, log, held,
-                         respect_retry_after=False, pace=pacer)
+                         respect_retry_after=False, pace=pacer, scrub=pacer.scrubber.body if pacer.scrubber else None)
         total.sent_batches += report.sent_batches
         total.sent_spans += report.sent_spans
         total.rejected_batches += report.rejected_batches

@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
         health.check_state_dir(settings),
         health.check_spool(settings),
         health.check_last_export(settings),
+        health.check_redaction(settings),
         health.check_collector(settings),
         health.check_alloy_ready(args.alloy_url),
         health.check_service(

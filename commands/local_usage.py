@@ -72,10 +72,35 @@ def discover_sessions(roots: list[Path]) -> Iterator[SessionFiles]:
     """Every <project>/<session>.jsonl under the roots, with its subagent files, in a stable order."""
     for root in roots:
         for project in sorted(path for path in root.iterdir() if path.is_dir()):
-            for main in sorted(project.glob("*.jsonl")):
+            files = sorted(project.glob("*.jsonl"))
+            mains = {path.stem: path for path in files if not path.name.startswith("agent-")}
+            flat: dict[str, list[Path]] = {}  # 2.0.x: agent-<id>.jsonl beside the session that ran it
+            for path in files:
+                if path.name.startswith("agent-"):
+                    owner = _first_session_id(path)
+                    if owner in mains:
+                        flat.setdefault(owner, []).append(path)
+                    else:
+                        mains[path.stem] = path  # no session of its own here: reported on its own, as ccusage does
+            for stem in sorted(mains):
+                main = mains[stem]
                 subagents = main.with_suffix("") / "subagents"
-                agents = tuple(sorted(subagents.rglob("agent-*.jsonl"))) if subagents.is_dir() else ()
-                yield SessionFiles(main.stem, project.name, main, agents)
+                nested = sorted(subagents.rglob("agent-*.jsonl")) if subagents.is_dir() else []
+                yield SessionFiles(stem, project.name, main, (*flat.get(stem, ()), *nested))
+
+
+def _first_session_id(path: Path) -> str | None:
+    """The `sessionId` of a file's first line that has one (a flat subagent file carries its parent's)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1 << 16)
+    except OSError:
+        return None
+    for line in head.split(b"\n")[:8]:
+        row = parse_line(line)
+        if row is not None and isinstance(row.get("sessionId"), str):
+            return str(row["sessionId"])
+    return None
 
 
 def _rows(path: Path) -> Iterator[list[dict[str, Any]]]:

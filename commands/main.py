@@ -6,10 +6,13 @@ Claude response) pays for nothing else.
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
-from collections.abc import Sequence
+
+from ccotel.hook._typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
 
 # name -> (module, one-line help): `hook` is the hook's own entry point, the rest live in ccotel.commands
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -21,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("ccotel.commands.report", "usage, spend and analyses from local transcripts (no services needed)"),
     "analyze": ("ccotel.commands.analyze", "the report's analyses from a Langfuse project"),
     "redact": ("ccotel.commands.redact", "replace secrets in text on stdin, every other byte unchanged"),
-    "pipeline": ("ccotel.commands.pipeline", "check the Alloy pipeline configuration statically"),
+    "pipeline": ("ccotel.commands.pipeline", "check the Alloy pipeline statically, or translate/run it without Alloy"),
     "prices": ("ccotel.commands.prices", "show or refresh the price table"),
     "init": ("ccotel.commands.init", "write .env with fresh secrets for the local stack"),
     "up": ("ccotel.commands.up", "bring up the stack and install the hook (the local report where Docker is missing)"),
@@ -29,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def _top_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="ccotel",
         description="Observability for Claude Code.",
@@ -42,6 +47,10 @@ def _top_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["hook"] and not {"-h", "--help"} & set(args[1:]):  # after every Claude response: no argparse
+        from ccotel.hook.main import run
+
+        return int(run())
     if not args or args[0] not in COMMANDS:
         parser = _top_parser()
         top = parser.parse_args(args[:1])
@@ -54,14 +63,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 0
         parser.error(f"unknown command {top.command!r}")
+    import argparse
+    import importlib
+
     name, rest = args[0], args[1:]
     module_name, help_text = COMMANDS[name]
     module = importlib.import_module(module_name)
     parser = argparse.ArgumentParser(prog=f"ccotel {name}", description=help_text)
     module.add_arguments(parser)
     parsed = parser.parse_args(rest)
-    if name == "hook":  # the hook handles every failure itself and always returns 0
-        return int(module.run(parsed))
     from ccotel.errors import CcotelError
 
     try:

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="transcripts directory (default: $CLAUDE_CONFIG_DIR/projects, comma-separated "
         "allowed, else ~/.claude/projects and ~/.config/claude/projects)",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="read every transcript again and leave the store ($CCOTEL_STATE_DIR/report.sqlite3) alone",
     )
     add_common_arguments(parser)
 
@@ -72,31 +78,79 @@ def emit(report: dict[str, Any], args: argparse.Namespace, title: str) -> int:
             raise CcotelError(f"cannot write {path}: {error.strerror or error}") from error
         print(f"wrote {path}", file=sys.stderr)
     if args.json:
-        json.dump(report, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
         sys.stdout.write(render_text(report))
     return 0
 
 
-def run(args: argparse.Namespace) -> int:
-    from ccotel.collector.pricing.costing import price_record
-    from ccotel.collector.pricing.table import load_price_table
+def _opened(open_store: Any, path: Path) -> Any:
+    """The store, or one readable line when it cannot be created (use --no-cache meanwhile)."""
+    import sqlite3
+
+    try:
+        return open_store(path)
+    except (OSError, sqlite3.Error) as error:
+        raise CcotelError(f"cannot open the report store {path}: {error} (--no-cache reads without it)") from None
+
+
+def summarise(records: list[Any], categories: Any) -> tuple[Any, Any]:
+    """One session's priced records -> (SessionFacts, SessionTipFacts), (None, None) for no records."""
     from ccotel.collector.report.analytics import summarise_session
+    from ccotel.collector.report.tips import session_tip_facts
+
+    facts = summarise_session(records, categories)
+    return (None, None) if facts is None else (facts, session_tip_facts(records, categories))
+
+
+def add_session(records: list[Any], builder: Any, tips: Any) -> tuple[Any, Any]:
+    """One session's priced records into the report and the tips (shared with `ccotel analyze`)."""
+    facts, tip_facts = summarise(records, builder.categories)
+    if facts is not None:
+        builder.add(facts)
+        if tip_facts is not None:
+            tips.add(tip_facts)
+    return facts, tip_facts
+
+
+def run(args: argparse.Namespace) -> int:
     from ccotel.collector.report.builder import ReportBuilder
+    from ccotel.collector.report.tips import TipsBuilder
     from ccotel.collector.report.tool_categories import load_tool_categories
-    from ccotel.commands.local_usage import LocalHistory, projects_dirs
+    from ccotel.commands.local_usage import LocalHistory, discover_sessions, projects_dirs
 
     check_window(args)
     roots = projects_dirs(args.projects_dir)
-    table = load_price_table()
+    if next(discover_sessions(roots), None) is None:  # one line, not pages of empty tables
+        where = ", ".join(str(root) for root in roots)
+        raise CcotelError(f"no Claude Code transcripts in {where} (use --projects-dir DIR or set CLAUDE_CONFIG_DIR)")
     categories = load_tool_categories()
     builder = ReportBuilder(categories, min_repeats=args.min_repeats)
     history = LocalHistory(roots, args.since, args.until, args.project)
-    for records in history.sessions():
-        facts = summarise_session((price_record(record, table) for record in records), categories)
-        if facts is not None:
-            builder.add(facts)
+    with ExitStack() as stack:
+        if args.no_cache:
+            from ccotel.collector.pricing.costing import price_record
+            from ccotel.collector.pricing.table import load_price_table
+
+            table = load_price_table()
+            tips = TipsBuilder(table, args.min_repeats)
+            for records in history.sessions():
+                add_session([price_record(record, table) for record in records], builder, tips)
+            prices = str(table.source)
+        else:
+            from ccotel.commands._history_store import LazyPrices, StoredReader, default_store_path, open_store
+            from ccotel.commands._stored_sessions import stored_sessions
+
+            reader = StoredReader(stack.enter_context(_opened(open_store, default_store_path())), LazyPrices())
+            tips = TipsBuilder(reader.prices.get(), args.min_repeats)
+            for facts, tip_facts in stored_sessions(history, reader, lambda records: summarise(records, categories)):
+                if facts is None:
+                    continue
+                builder.add(facts)  # stored records are priced already
+                if tip_facts is not None:
+                    tips.add(tip_facts)
+            reader.forget_missing()
+            prices = reader.prices_source()
     for problem in history.skipped:
         print(f"ccotel report: skipped {problem}", file=sys.stderr)
     source = {
@@ -105,9 +159,9 @@ def run(args: argparse.Namespace) -> int:
         "since": args.since.isoformat() if args.since else None,
         "until": args.until.isoformat() if args.until else None,
         "project": args.project,
-        "prices": table.source,
+        "prices": prices,
         "duplicate_calls_dropped": history.duplicates,
         "skipped_sessions": history.skipped,
-        "description": ", ".join(str(root) for root in roots) + f" (prices: {table.source})",
+        "description": ", ".join(str(root) for root in roots) + f" (prices: {prices})",
     }
-    return emit(builder.build(source), args, "ccotel report")
+    return emit(builder.build(source) | {"tips": tips.build()}, args, "ccotel report")

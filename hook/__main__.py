@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-
 from ccotel.hook.main import run
 
-raise SystemExit(run(argparse.Namespace()))
+raise SystemExit(run())

@@ -6,10 +6,9 @@ a group or tool seen again in another file, a resumed copy or a re-read is never
 
 from __future__ import annotations
 
-import hashlib
-from typing import Any
-
-from ccotel.hook import _records, _spans
+from ccotel.hook import _records, _spans, transcript
+from ccotel.hook._sha import sha256
+from ccotel.hook._typing import Any
 from ccotel.hook.model import Span, span_id_for, trace_id_for
 
 Record = dict[str, Any]
@@ -21,7 +20,7 @@ RESULT_SLACK_NS = 5_000_000_000
 
 
 def key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()[:12]
+    return sha256(key.encode()).hexdigest()[:12]
 
 
 class Collector:
@@ -114,7 +113,8 @@ class Collector:
                     run["emitted"] = True
                     progressed = True
             if run["emitted"] and (final or not owner_open):
-                self._drop(agent_id, run["place"])
+                # a summary stands for the whole run: lines of its file that turn up later are not added beside it
+                self._drop(agent_id, ["", ""] if run.get("summary") else run["place"])
         return progressed
 
     def _drop(self, agent_id: str, place: list[str]) -> None:
@@ -125,6 +125,8 @@ class Collector:
         if link is not None:
             state["task_tools"].pop(link["tool"], None)
         state["meta"].pop(agent_id, None)
+        if agent_id.startswith(transcript.INLINE_AGENT):  # its lines' chain entries are no longer needed
+            state["sidechains"] = {uuid: run for uuid, run in state["sidechains"].items() if run != agent_id}
         done = state["done_agents"]
         done[agent_id] = place
         while len(done) > KEEP_DONE_AGENTS:
@@ -133,6 +135,8 @@ class Collector:
     def _agent_info(self, agent_id: str) -> Record:
         link = self.state["links"].get(agent_id) or {}
         info = dict(self.state["task_tools"].get(link.get("tool", ""), {}))
+        if isinstance(link.get("status"), str):
+            info["status"] = link["status"]
         for key, value in self.state["meta"].get(agent_id, {}).items():
             info.setdefault(key, value)
         return info
@@ -199,3 +203,26 @@ class Collector:
         state["chats"] = state["chats"][-KEEP_EMITTED_KEYS:]
         state["tools"] = state["tools"][-KEEP_EMITTED_KEYS:]
         return sorted(self.spans, key=lambda span: (span.start_time_unix_nano, span.span_id))
+
+
+def summarise_missing_runs(state: Record) -> None:
+    """At the end: a linked subagent whose file never appeared gets a run made of its Task/Agent result's
+    own summary (duration, the final request's usage), marked as such. Never beside the file's calls:
+    only for an agent of which no line was read."""
+    for agent_id, link in state["links"].items():
+        summary = link.get("summary")
+        task = state["task_tools"].get(link["tool"])
+        if summary is None or task is None or task["end"] is None:
+            continue
+        if agent_id in state["agents"] or agent_id in state["done_agents"]:
+            continue
+        end = task["end"]
+        start = max(end - summary["ms"] * 1_000_000, 0)
+        run = _records.new_context(start)
+        run["last"] = end
+        run.update({"prompt_msgs": None, "compaction": False, "place": None, "emitted": False, "summary": True})
+        run["groups"][f"summary:{agent_id}"] = {
+            "start": start, "end": end, "uuids": [], "model": summary.get("model"), "usage": summary["usage"],
+            "total": 0, "stop": None, "closed": True, "error": None, "output": None, "asks_tool": False,
+            "input": None, "msg_id": None, "req_id": None, "summary": True}
+        state["agents"][agent_id] = run

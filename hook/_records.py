@@ -13,24 +13,30 @@ only so re-fed lines of it are recognised.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import json
+import re
 
 from ccotel.hook import content, transcript
 from ccotel.hook import semconv as sc
+from ccotel.hook._plain import Plain
+from ccotel.hook._typing import Any
 
 AGENT_TOOLS = ("Task", "Agent")
+_AGENT_ID_TEXT = re.compile(r"agentId: ([0-9A-Za-z_-]{4,64})")
 Record = dict[str, Any]
 # Anthropic stop_reason -> semconv output-message finish_reason.
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "tool_use": "tool_call", "max_tokens": "length",
            "refusal": "content_filter", "model_context_window_exceeded": "length"}
 
 
-@dataclass(frozen=True)
-class Limits:
-    max_chars: int  # per content attribute
-    cap: int  # per string while a record is open (bounds the state)
-    keep: bool  # content mode "full"
+class Limits(Plain):
+    """max_chars: per content attribute; cap: per string while a record is open (bounds the state);
+    keep: content mode "full"."""
+
+    __slots__ = ("cap", "keep", "max_chars")
+
+    def __init__(self, max_chars: int, cap: int, keep: bool) -> None:
+        self.max_chars, self.cap, self.keep = max_chars, cap, keep
 
     def render(self, attribute: str, value: Any) -> Record | None:
         if not self.keep or value is None:
@@ -91,6 +97,34 @@ def api_error(row: dict[str, Any]) -> Record | None:
     return {"type": kind, "message": text[:1000]}
 
 
+def absorb_api_error(context: Record, row: dict[str, Any]) -> None:
+    """A `system`/`api_error` line (a failed attempt Claude Code will retry): a finished call record with
+    no usage, keyed by the line's uuid, whose span is an error span."""
+    uuid = transcript.text_of(row.get("uuid"))
+    ts = transcript.timestamp_ns(row)
+    key = f"api_error:{uuid}"
+    if uuid is None or ts is None or key in context["groups"]:
+        return
+    _touch(context, ts)
+    error = row.get("error") if isinstance(row.get("error"), dict) else {}
+    status = error.get("status")
+    body = error.get("error")
+    inner = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), dict) else body
+    inner = inner if isinstance(inner, dict) else {}
+    if isinstance(status, int) and not isinstance(status, bool):
+        kind = str(status)
+    else:
+        kind = transcript.text_of(inner.get("type")) or "_OTHER"
+    message = transcript.text_of(inner.get("message")) or transcript.text_of(row.get("content")) or f"API error {kind}"
+    retry = {name: row[field] for name, field in (("attempt", "retryAttempt"), ("max", "maxRetries"),
+                                                   ("in_ms", "retryInMs"))
+             if isinstance(row.get(field), int | float) and not isinstance(row.get(field), bool)}
+    context["groups"][key] = {"start": ts, "end": ts, "uuids": [uuid], "model": None, "usage": None, "total": -1,
+                              "stop": None, "closed": True, "error": {"type": kind, "message": message[:1000]},
+                              "output": None, "asks_tool": False, "input": None, "msg_id": None,
+                              "req_id": transcript.text_of(error.get("requestID")), "retry": retry}
+
+
 def absorb_user(context: Record, row: dict[str, Any], limits: Limits,
                 links: list[tuple[str, str, Any]]) -> None:
     """A non-prompt user line: closes tool calls by their results, queues input for the next call.
@@ -117,12 +151,33 @@ def absorb_user(context: Record, row: dict[str, Any], limits: Limits,
         full_result = content.tool_result_value(block, None)  # rendered now: exact length and sha256
         tool["result"] = limits.render(sc.GEN_AI_TOOL_CALL_RESULT, full_result)
         result_meta = row.get("toolUseResult")
-        if tool["name"] in AGENT_TOOLS and isinstance(result_meta, dict):
-            agent_id = transcript.text_of(result_meta.get("agentId"))
-            if agent_id and tool_id:
-                links.append((agent_id, tool_id, result_meta))
+        if tool["name"] in AGENT_TOOLS and tool_id:
+            meta = result_meta if isinstance(result_meta, dict) else {}
+            agent_id = transcript.text_of(meta.get("agentId")) or _agent_id_in_text(full_result)
+            if agent_id:
+                links.append((agent_id, tool_id, meta))
     if limits.keep:
         context["input"].extend(user_message(row, limits.cap))
+
+
+def result_summary(result: dict[str, Any]) -> Record | None:
+    """A Task/Agent result's own account of the run (totalDurationMs, the final request's usage)."""
+    usage = result.get("usage")
+    duration = result.get("totalDurationMs")
+    if not isinstance(usage, dict) or not isinstance(duration, int | float) or isinstance(duration, bool):
+        return None
+    summary: Record = {"ms": max(int(duration), 0), "usage": usage_fields(usage)}
+    model = transcript.text_of(result.get("model"))
+    if model:
+        summary["model"] = model
+    return summary
+
+
+def _agent_id_in_text(result: Any) -> str | None:
+    """`agentId: <id>` in a Task/Agent result's text ("Async agent launched … agentId: a1b2c3 (use …)")."""
+    text = result if isinstance(result, str) else json.dumps(result) if result is not None else ""
+    found = _AGENT_ID_TEXT.search(text)
+    return found.group(1) if found else None
 
 
 def finish_group(group: Record, limits: Limits) -> None:
@@ -152,7 +207,9 @@ def absorb_assistant(context: Record, row: dict[str, Any], limits: Limits) -> li
     group = groups.get(key)
     uuid = transcript.text_of(row.get("uuid")) or ""
     if group is not None and (group.get("done") or group["closed"] or uuid in group["uuids"]):
-        return []
+        if uuid in group.get("uuids", ()):
+            return []
+        return _late_tool_calls(context, row, limits, ts)  # the call is complete; its tool calls still count
     _touch(context, ts)
     message = transcript.message_of(row)
     if group is None:
@@ -175,7 +232,7 @@ def absorb_assistant(context: Record, row: dict[str, Any], limits: Limits) -> li
     usage = transcript.usage_of(row)
     total = transcript.usage_total(usage)
     if usage is not None and total > group["total"]:
-        group["total"], group["usage"] = total, _usage_fields(usage)
+        group["total"], group["usage"] = total, usage_fields(usage)
     stop = transcript.text_of(message.get("stop_reason"))
     if stop:
         group["stop"] = stop
@@ -202,14 +259,33 @@ def absorb_assistant(context: Record, row: dict[str, Any], limits: Limits) -> li
     return new_tools
 
 
-def _usage_fields(usage: dict[str, Any]) -> Record:
+def _late_tool_calls(context: Record, row: dict[str, Any], limits: Limits, ts: int) -> list[tuple[str, Any]]:
+    """tool_use blocks on a line of an API call already complete (its lines interleaved with another call's):
+    the call's usage and content stay as they were; the tool calls are not lost."""
+    new_tools: list[tuple[str, Any]] = []
+    for block in transcript.content_blocks(row):
+        if transcript.block_type(block) != "tool_use":
+            continue
+        part = content.block_part(block, limits.cap)
+        if part is None or not part["id"] or part["id"] in context["tools"]:
+            continue
+        _touch(context, ts)
+        arguments = limits.render(sc.GEN_AI_TOOL_CALL_ARGUMENTS, block.get("input"))
+        context["tools"][part["id"]] = {"start": ts, "end": None, "name": part["name"], "closed": False,
+                                        "missing": False, "is_error": False, "result": None, "args": arguments}
+        new_tools.append((part["id"], part["arguments"]))
+    return new_tools
+
+
+def usage_fields(usage: dict[str, Any]) -> Record:
     """The usage numbers the chat span reports (from the line with the largest total)."""
     fields: Record = {key: transcript.int_field(usage, key) for key in (
         "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")}
-    breakdown = usage.get("cache_creation")
-    if isinstance(breakdown, dict):
-        fields["5m"] = transcript.int_field(breakdown, "ephemeral_5m_input_tokens")
-        fields["1h"] = transcript.int_field(breakdown, "ephemeral_1h_input_tokens")
+    split = transcript.cache_split(usage)
+    if split is not None:
+        fields["5m"], fields["1h"] = split
+    elif transcript.split_disagrees(usage):
+        fields["split_disagrees"] = True  # the billed total stands; the breakdown is flagged, not used
     for key in ("speed", "inference_geo"):
         value = usage.get(key)
         if isinstance(value, str) and value:

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from ccotel.hook import semconv as sc
+from ccotel.hook import transcript
+from ccotel.hook._plain import Plain
 from ccotel.hook._records import Limits
+from ccotel.hook._typing import Any
 from ccotel.hook.model import Span, SpanKind, StatusCode
 
 Record = dict[str, Any]
 
-@dataclass(frozen=True)
-class Emit:
+class Emit(Plain):
     """What every span of a session shares, and how content is rendered."""
 
-    session_id: str
-    project: str | None
-    user_id: str | None
-    limits: Limits
+    __slots__ = ("limits", "project", "session_id", "user_id")
+
+    def __init__(self, session_id: str, project: str | None, user_id: str | None, limits: Limits) -> None:
+        self.session_id, self.project, self.user_id, self.limits = session_id, project, user_id, limits
 
     def common(self) -> dict[str, Any]:
         attributes: dict[str, Any] = {sc.SESSION_ID: self.session_id,
@@ -73,12 +72,20 @@ def chat_span(emit: Emit, trace: bytes, span_id: bytes, parent: bytes, group: Re
         if "5m" in usage:
             attributes[sc.CC_CACHE_CREATION_5M] = usage["5m"]
             attributes[sc.CC_CACHE_CREATION_1H] = usage["1h"]
+        if usage.get("split_disagrees"):
+            attributes[sc.CC_CACHE_CREATION_SPLIT_MISMATCH] = True
         for key, attribute in (("speed", sc.CC_USAGE_SPEED), ("inference_geo", sc.CC_USAGE_INFERENCE_GEO),
                                ("web_search_requests", sc.CC_USAGE_WEB_SEARCH_REQUESTS)):
             if key in usage:
                 attributes[attribute] = usage[key]
     if compaction:
         attributes[sc.CC_COMPACTION] = True
+    if group.get("summary"):
+        attributes[sc.CC_AGENT_SUMMARY] = True
+    for key, attribute in (("attempt", sc.CC_API_RETRY_ATTEMPT), ("max", sc.CC_API_MAX_RETRIES),
+                           ("in_ms", sc.CC_API_RETRY_IN_MS)):
+        if key in group.get("retry", ()):
+            attributes[attribute] = group["retry"][key]
     emit.add(attributes, group["input"])
     emit.add(attributes, group["output"])
     status, message = StatusCode.UNSET, ""
@@ -115,7 +122,8 @@ def root_span(emit: Emit, trace: bytes, span_id: bytes, turn: Record) -> Span:
     attributes[sc.GEN_AI_OPERATION_NAME] = sc.OPERATION_INVOKE_AGENT
     attributes[sc.GEN_AI_AGENT_NAME] = sc.ROOT_AGENT_NAME
     attributes[sc.CC_TURN_INDEX] = turn["index"]
-    if not turn["prompt"].startswith("ts:"):  # "ts:<timestamp>" stands in for a prompt line without a uuid
+    # "ts:<timestamp>" stands in for a prompt line without a uuid, "noprompt:<uuid>" for a prompt not in the file
+    if not turn["prompt"].startswith(("ts:", transcript.NO_PROMPT)):
         attributes[sc.CC_PROMPT_UUID] = turn["prompt"]
     emit.add(attributes, turn["prompt_input"])
     emit.add_content(attributes, sc.GEN_AI_OUTPUT_MESSAGES, text_messages("assistant", turn["text"]))
@@ -138,6 +146,10 @@ def agent_span(emit: Emit, trace: bytes, span_id: bytes, parent: bytes, agent_id
     if info.get("desc"):
         attributes[sc.GEN_AI_AGENT_DESCRIPTION] = info["desc"]
     attributes[sc.CC_AGENT_ID] = agent_id
+    if run.get("summary"):
+        attributes[sc.CC_AGENT_SUMMARY] = True
+    if info.get("shape") == "background" or info.get("status") == "async_launched":
+        attributes[sc.CC_AGENT_BACKGROUND] = True
     prompt = text_messages("user", info.get("prompt")) or (run["prompt_msgs"] or None)
     emit.add_content(attributes, sc.GEN_AI_INPUT_MESSAGES, prompt)
     emit.add_content(attributes, sc.GEN_AI_OUTPUT_MESSAGES, text_messages("assistant", run["text"]))

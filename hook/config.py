@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
+
+from ccotel.hook._plain import Plain
 
 # Kept equal to pyproject's version by a test; importlib.metadata costs the hot path ~10 ms.
 VERSION = "0.1.0"
@@ -24,9 +25,13 @@ SERVICE_NAME = "claude-code"
 DEFAULT_ENDPOINT = "http://127.0.0.1:4318"
 DEFAULT_TIMEOUT_SECONDS = 2.0
 DEFAULT_SPOOL_MAX_MB = 200.0
+DEFAULT_SPOOL_MAX_BYTES = int(DEFAULT_SPOOL_MAX_MB * 1024 * 1024)
 DEFAULT_MAX_CONTENT_CHARS = 20000
 DEFAULT_BACKFILL_SPANS_PER_SECOND = 2000.0
 CONTENT_MODES = ("full", "metadata")
+# CCOTEL_REDACT: redact in the hook before anything is written to the spool or sent. auto = only when the
+# endpoint is not on this machine (the local collector redacts with the same catalogue).
+REDACT_MODES = ("auto", "always", "off")
 
 # Keys a project's own settings files may set. They only narrow what this project sends; the endpoint,
 # headers and state dir are the user's, so a cloned repository cannot redirect a backfill of all history.
@@ -36,26 +41,86 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
-@dataclass(frozen=True)
-class Settings:
-    endpoint: str = DEFAULT_ENDPOINT  # base URL; traces go to <endpoint>/v1/traces
-    headers: dict[str, str] = field(default_factory=dict)
-    state_dir: Path = Path("~/.ccotel")
-    content: str = "full"
-    max_content_chars: int = DEFAULT_MAX_CONTENT_CHARS
-    enabled: bool = True
-    debug: bool = False
-    user_id: str = ""
-    resource_attributes: dict[str, str] = field(default_factory=dict)
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS  # the whole hook run
-    spool_max_bytes: int = int(DEFAULT_SPOOL_MAX_MB * 1024 * 1024)
-    backfill_spans_per_second: float = DEFAULT_BACKFILL_SPANS_PER_SECOND
-    warnings: tuple[str, ...] = ()
+class Settings(Plain):
+    """endpoint: base URL, traces go to <endpoint>/v1/traces; timeout_seconds: the whole hook run."""
+
+    __slots__ = (
+        "backfill_spans_per_second",
+        "content",
+        "debug",
+        "enabled",
+        "endpoint",
+        "headers",
+        "max_content_chars",
+        "redact",
+        "resource_attributes",
+        "spool_max_bytes",
+        "state_dir",
+        "timeout_seconds",
+        "user_id",
+        "warnings",
+    )
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(
+        self, *, endpoint: str = DEFAULT_ENDPOINT, headers: dict[str, str] | None = None,
+        state_dir: Path | None = None, content: str = "full", max_content_chars: int = DEFAULT_MAX_CONTENT_CHARS,
+        enabled: bool = True, debug: bool = False, user_id: str = "", resource_attributes: dict[str, str] | None = None,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS, spool_max_bytes: int = DEFAULT_SPOOL_MAX_BYTES,
+        backfill_spans_per_second: float = DEFAULT_BACKFILL_SPANS_PER_SECOND, redact: str = "auto",
+        warnings: tuple[str, ...] = (),
+    ) -> None:
+        self.endpoint, self.headers = endpoint, dict(headers or {})
+        self.state_dir = Path("~/.ccotel") if state_dir is None else state_dir
+        self.content, self.max_content_chars, self.enabled, self.debug = content, max_content_chars, enabled, debug
+        self.user_id, self.resource_attributes = user_id, dict(resource_attributes or {})
+        self.timeout_seconds, self.spool_max_bytes = timeout_seconds, spool_max_bytes
+        self.backfill_spans_per_second, self.redact, self.warnings = backfill_spans_per_second, redact, warnings
 
     @property
     def traces_url(self) -> str:
         base = self.endpoint.rstrip("/")
         return base if base.endswith("/v1/traces") else base + "/v1/traces"
+
+    @property
+    def redacting(self) -> bool:
+        """Does the hook redact what it exports? (CCOTEL_REDACT=always, or auto and a remote endpoint.)"""
+        return self.redact == "always" or (self.redact == "auto" and not is_local_endpoint(self.endpoint))
+
+    def redaction_mode(self) -> str:
+        """One line for `ccotel doctor` and the log: whether, and why, the hook redacts."""
+        if self.redact == "off":
+            return f"off (CCOTEL_REDACT=off): spans leave raw for {self.endpoint}; its collector must redact"
+        if self.redact == "always":
+            return "on (CCOTEL_REDACT=always): secrets are replaced before spans are spooled or sent"
+        if self.redacting:
+            return (f"on: {self.endpoint} is not on this machine, so secrets are replaced before spans are "
+                    "spooled or sent (CCOTEL_REDACT=off turns this off)")
+        return f"off: {self.endpoint} is on this machine and its collector redacts (CCOTEL_REDACT=always: here too)"
+
+
+def is_local_endpoint(url: str) -> bool:
+    """Is the URL's host `localhost` or a loopback address? Judged on the text, never resolved: any other
+    name or form (a LAN address, a DNS name, `127.1`) counts as remote, so the doubt falls on redacting."""
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    parts = host.split(".")
+    if len(parts) == 4 and all(part.isdigit() and part.isascii() and len(part) <= 3 and int(part) <= 255
+                               and (part == "0" or not part.startswith("0")) for part in parts):
+        return parts[0] == "127"
+    if ":" in host:
+        import _socket
+
+        try:
+            packed = _socket.inet_pton(_socket.AF_INET6, host)
+        except OSError:
+            return False
+        return packed == bytes(15) + b"\x01" or (packed[:12] == bytes(10) + b"\xff\xff" and packed[12] == 127)
+    return False
 
 
 def parse_key_values(text: str, setting: str, warnings: list[str]) -> dict[str, str]:
@@ -168,6 +233,11 @@ def load_settings(
         warnings.append(f"CCOTEL_CONTENT={content!r} is not one of {'|'.join(CONTENT_MODES)}; using full")
         content = "full"
 
+    redact = env.get("CCOTEL_REDACT", "").strip().lower() or "auto"
+    if redact not in REDACT_MODES:
+        warnings.append(f"CCOTEL_REDACT={redact!r} is not one of {'|'.join(REDACT_MODES)}; using auto")
+        redact = "auto"
+
     resource = parse_key_values(
         env.get("CCOTEL_RESOURCE_ATTRIBUTES", ""), "CCOTEL_RESOURCE_ATTRIBUTES", warnings
     )
@@ -194,5 +264,6 @@ def load_settings(
         backfill_spans_per_second=_number(
             env, "CCOTEL_BACKFILL_SPANS_PER_SECOND", DEFAULT_BACKFILL_SPANS_PER_SECOND, 1, warnings
         ),
+        redact=redact,
         warnings=tuple(warnings),
     )

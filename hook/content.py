@@ -7,11 +7,11 @@ ToolCallResponsePart, GenericPart). Images and documents never carry their bytes
 
 from __future__ import annotations
 
-import hashlib
 import json
-from typing import Any
 
 from ccotel.hook import semconv
+from ccotel.hook._sha import sha256
+from ccotel.hook._typing import Any
 
 JsonValue = Any
 _MARK = "…[truncated]"
@@ -155,7 +155,7 @@ def truncated_json(value: JsonValue, max_chars: int) -> tuple[str, int, str] | t
     full = _dumps(value)
     if len(full) <= max_chars:
         return full, None, None
-    digest = hashlib.sha256(full.encode("utf-8")).hexdigest()
+    digest = sha256(full.encode("utf-8")).hexdigest()
     lengths: list[int] = []
     _strings(value, lengths)
     skeleton = len(_dumps(_cap_strings(value, 0))) - len(_MARK) * sum(1 for n in lengths if n > 0)

@@ -13,33 +13,38 @@ the start; the mapper's deterministic ids and emitted set make that re-read send
 
 from __future__ import annotations
 
-import hashlib
 import os
-from dataclasses import dataclass, field
 from stat import S_ISREG
-from typing import Any
 
+from ccotel.hook._plain import Plain
+from ccotel.hook._sha import sha256
+from ccotel.hook._typing import Any
 from ccotel.hook.transcript import split_complete_lines
 
 PROBE_BYTES = 4096
 DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024
 
 
-@dataclass
-class ReadResult:
-    lines: list[bytes] = field(default_factory=list)  # complete lines without their b"\n"
-    cursor: dict[str, Any] = field(default_factory=dict)
-    restarted: str = ""  # why the file is read again from the start ("" = it was not)
-    at_end: bool = True  # everything up to the end of the file (but a partial last line) was handed out
-    partial: bytes = b""  # the trailing bytes without a newline, when at_end
-    missing: bool = False
+class ReadResult(Plain):
+    """lines: complete lines without their b"\n"; restarted: why the file is read again from the start ("" = it
+    was not); at_end: everything up to the end of the file (but a partial last line) was handed out; partial:
+    the trailing bytes without a newline, when at_end."""
+
+    __slots__ = ("at_end", "cursor", "lines", "missing", "partial", "restarted")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, lines: list[bytes] | None = None, cursor: dict[str, Any] | None = None, restarted: str = "",
+                 at_end: bool = True, partial: bytes = b"", missing: bool = False) -> None:
+        self.lines: list[bytes] = [] if lines is None else lines
+        self.cursor: dict[str, Any] = {} if cursor is None else cursor
+        self.restarted, self.at_end, self.partial, self.missing = restarted, at_end, partial, missing
 
 
 def _probe(fd: int, offset: int) -> tuple[str, str]:
     head = os.pread(fd, min(offset, PROBE_BYTES), 0)
     tail_len = min(offset, PROBE_BYTES)
     tail = os.pread(fd, tail_len, offset - tail_len) if tail_len else b""
-    return hashlib.sha256(head).hexdigest(), hashlib.sha256(tail).hexdigest()
+    return sha256(head).hexdigest(), sha256(tail).hexdigest()
 
 
 def _restart_reason(fd: int, stat: os.stat_result, cursor: dict[str, Any]) -> str:

@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from ccotel.hook import spool
+from ccotel.hook._plain import Plain
+from ccotel.hook._typing import Any
 from ccotel.hook.log import Log
 from ccotel.hook.state import CorruptState, SessionLock, StateDir, atomic_write
 from ccotel.hook.transport import MIN_ATTEMPT_SECONDS, PostResult, Transport
@@ -25,14 +25,19 @@ from ccotel.hook.transport import MIN_ATTEMPT_SECONDS, PostResult, Transport
 HANG_BACKOFF_SECONDS = 30.0
 
 
-@dataclass
-class DeliveryReport:
-    sent_batches: int = 0
-    sent_spans: int = 0
-    rejected_batches: int = 0
-    locked_sessions: set[str] = field(default_factory=set)  # batches left because their session is busy
-    last: PostResult | None = None
-    waiting_until: float | None = None  # a Retry-After in force (epoch seconds)
+class DeliveryReport(Plain):
+    """locked_sessions: batches left because their session is busy; waiting_until: a Retry-After in force
+    (epoch seconds)."""
+
+    __slots__ = ("last", "locked_sessions", "rejected_batches", "sent_batches", "sent_spans", "waiting_until")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, sent_batches: int = 0, sent_spans: int = 0, rejected_batches: int = 0,
+                 locked_sessions: set[str] | None = None, last: PostResult | None = None,
+                 waiting_until: float | None = None) -> None:
+        self.sent_batches, self.sent_spans, self.rejected_batches = sent_batches, sent_spans, rejected_batches
+        self.locked_sessions: set[str] = set() if locked_sessions is None else locked_sessions
+        self.last, self.waiting_until = last, waiting_until
 
     @property
     def failed(self) -> bool:
@@ -61,9 +66,12 @@ def deliver(
     held: dict[str, int] | None = None,
     respect_retry_after: bool = True,
     pace: Callable[[int], None] | None = None,
+    scrub: Callable[[bytes], bytes] | None = None,
 ) -> DeliveryReport:
     """Send pending batches. `held`: session keys whose lock the caller holds -> their checkpoint seq;
-    `pace(spans)` is called before each post (backfill's rate limit)."""
+    `pace(spans)` is called before each post (backfill's rate limit); `scrub` (the hook redacts: ccotel.hook.scrub's
+    Scrubber.body): a batch spooled unredacted is redacted in place before it is sent, or set aside if it cannot
+    be (protobuf, from an older version)."""
     report = DeliveryReport()
     held = dict(held or {})
     if respect_retry_after:
@@ -97,9 +105,14 @@ def deliver(
                 log.error(f"{ref.path.name}: corrupt ({error}); moved to rejected/")
                 report.rejected_batches += 1
                 continue
+            if scrub is not None and not batch.redacted:
+                batch = _redacted(batch, scrub, state_dir, transport.url, log)
+                if batch is None:
+                    report.rejected_batches += 1
+                    continue
             if pace is not None:
                 pace(batch.spans)
-            result = transport.post(batch.body, deadline)
+            result = transport.post(batch.body, deadline, batch.content_type)
             report.last = result
             if result.ok:
                 spool.remove(ref)
@@ -124,6 +137,28 @@ def deliver(
         for lock in taken.values():
             lock.release()
     return report
+
+
+def _redacted(batch: spool.Batch, scrub: Callable[[bytes], bytes], state_dir: StateDir, url: str,
+              log: Log) -> spool.Batch | None:
+    """A batch spooled while the hook did not redact (the endpoint was local, or CCOTEL_REDACT=off), now bound
+    for an endpoint that must not see it raw: redacted and rewritten before it is sent, or set aside."""
+    import zlib
+
+    if batch.content_type != spool.JSON:
+        reason = f"spooled unredacted as protobuf by an older version; not sent raw to {url}"
+        spool.reject(batch.ref, state_dir.rejected, reason)
+        log.error(f"{batch.ref.path.name}: {reason}; moved to {state_dir.rejected}/")
+        return None
+    try:
+        body = spool.gzip_body(scrub(zlib.decompress(batch.body, 47)))
+    except (zlib.error, ValueError) as error:  # not a readable OTLP/JSON body: never sent raw either
+        reason = f"spooled unredacted and unreadable ({error}); not sent to {url}"
+        spool.reject(batch.ref, state_dir.rejected, reason)
+        log.error(f"{batch.ref.path.name}: {reason}; moved to {state_dir.rejected}/")
+        return None
+    log.info(f"{batch.ref.path.name}: spooled unredacted; redacted before sending to {url}")
+    return spool.rewrite_batch(batch, body, redacted=True)
 
 
 def _committed(state_dir: StateDir, ref: spool.BatchRef, checkpoint: dict[str, int], log: Log) -> bool:

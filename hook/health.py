@@ -135,6 +135,22 @@ def check_collector(settings: Settings) -> Check:
     return Check("collector", FAIL, f"{settings.traces_url}: {status}", "docker compose up -d --wait alloy")
 
 
+def check_redaction(settings: Settings) -> Check:
+    """Where secrets are replaced: in the hook (an endpoint not on this machine, or CCOTEL_REDACT=always; then
+    the rendered rules must load and google-re2 import), or by the collector."""
+    mode = settings.redaction_mode()
+    if not settings.redacting:
+        return Check("redaction", OK, mode)
+    try:
+        from ccotel.hook.scrub import load
+
+        rules = len(load().ids)
+    except Exception as error:  # whatever stops the rules from loading stops the hook from sending
+        return Check("redaction", FAIL, f"{mode}; but it cannot: {error}",
+                     "pip install --force-reinstall ccotel  # restores google-re2 and hook/secret_rules.json")
+    return Check("redaction", OK, f"{mode} [{rules} rules]")
+
+
 def check_alloy_ready(url: str) -> Check:
     status = _http_status(url.rstrip("/") + "/-/ready")
     if status == 200:

@@ -18,12 +18,13 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from ccotel.hook import claims, spool
 from ccotel.hook import semconv as sc
+from ccotel.hook._plain import Plain
+from ccotel.hook._typing import Any
 from ccotel.hook.cursor import DEFAULT_CHUNK_BYTES, ReadResult, advance_past, read_new_lines
 from ccotel.hook.log import Log
 from ccotel.hook.mapping import MappingOptions, SessionMapper
@@ -32,30 +33,31 @@ from ccotel.hook.otlp import encode_spans
 from ccotel.hook.state import CorruptState, StateDir, atomic_write, encode_state, new_state
 from ccotel.hook.transcript import parse_line
 
-
-@dataclass
-class StepResult:
-    spans: int = 0
-    batches: int = 0
-    bytes_read: int = 0
-    bad_lines: int = 0
-    complete: bool = True  # every source was read to its end
-    turn_closed: bool = False
+# What redacts a batch before it is written: ccotel.hook.scrub's Scrubber.document (OTLP/JSON tree, in place)
+Scrub = Callable[[dict[str, Any]], None]
 
 
-@dataclass
+class StepResult(Plain):
+    """complete: every source was read to its end."""
+
+    __slots__ = ("bad_lines", "batches", "bytes_read", "complete", "spans", "turn_closed")
+
+    def __init__(self) -> None:
+        self.spans = self.batches = self.bytes_read = self.bad_lines = 0
+        self.complete, self.turn_closed = True, False
+
+
 class Session:
-    """A session's checkpoint plus a mapper rebuilt from it; commit() writes both, in that order."""
+    """A session's checkpoint plus a mapper rebuilt from it; commit() writes both, in that order.
+    dry_run: backfill --dry-run, map and count, write nothing; scrub: redact each batch before it is written."""
 
-    state_dir: StateDir
-    key: str
-    session_id: str
-    options: MappingOptions
-    resource: dict[str, AttributeValue]
-    log: Log
-    state: dict[str, Any] = field(default_factory=dict)
-    result: StepResult = field(default_factory=StepResult)
-    dry_run: bool = False  # backfill --dry-run: map and count, write nothing
+    def __init__(self, state_dir: StateDir, key: str, session_id: str, options: MappingOptions,
+                 resource: dict[str, AttributeValue], log: Log, state: dict[str, Any] | None = None,
+                 result: StepResult | None = None, dry_run: bool = False, scrub: Scrub | None = None) -> None:
+        self.state_dir, self.key, self.session_id, self.options = state_dir, key, session_id, options
+        self.resource, self.log, self.dry_run, self.scrub = resource, log, dry_run, scrub
+        self.state: dict[str, Any] = {} if state is None else state
+        self.result = StepResult() if result is None else result
 
     def open(self) -> Session:
         raw: bytes | None = None
@@ -209,8 +211,10 @@ class Session:
         state_json = encode_state(self.state)
         if not self.dry_run:
             if spans:
-                body = spool.gzip_body(encode_spans(spans, self.resource))
-                spool.write_batch(self.state_dir.spool, self.key, int(self.state["seq"]), len(spans), body)
+                # with scrub, nothing raw reaches the spool, so nothing raw leaves the machine
+                body = spool.gzip_body(encode_spans(spans, self.resource, self.scrub))
+                spool.write_batch(self.state_dir.spool, self.key, int(self.state["seq"]), len(spans), body,
+                                  redacted=self.scrub is not None)
             nothing_yet = not self._committed and not self.state["files"]  # e.g. a missing transcript
             if state_json != self._committed and not nothing_yet:
                 atomic_write(self.state_dir.state_path(self.key), state_json)  # the commit point
@@ -278,13 +282,31 @@ def subagent_files(transcript_path: str, session_id: str, extra: str | None = No
     return found
 
 
+def flat_agent_files(transcript_path: str, agent_ids: list[str], known: list[str]) -> dict[str, str]:
+    """2.0.x subagent files beside the session (`<project>/agent-<id>.jsonl`), opened by the agent ids the
+    session names (and those already being read): no directory scan."""
+    folder = Path(transcript_path).parent
+    found: dict[str, str] = {}
+    for source in [*(f"agent-{agent_id}" for agent_id in agent_ids), *known]:
+        if "/" in source or "\\" in source or source in found:
+            continue
+        path = folder / f"{source}.jsonl"
+        if path.is_file():
+            found[source] = str(path)
+    return found
+
+
 def read_session(session: Session, transcript_path: str, deadline: float, agent_path: str | None = None,
                  final: bool = False) -> None:
     """Read the main transcript and every subagent file of the session (feeding their meta sidecars)."""
     main = session.read_source("main", transcript_path, deadline, final=final)
     if main is not None and not main.at_end:
         session.result.complete = False
-    for source, path in subagent_files(transcript_path, session.session_id, agent_path).items():
+    sources = subagent_files(transcript_path, session.session_id, agent_path)
+    known = [source for source in session.state["files"] if source.startswith("agent-")]
+    for source, path in flat_agent_files(transcript_path, session.mapper.linked_agent_ids(), known).items():
+        sources.setdefault(source, path)
+    for source, path in sources.items():
         if time.monotonic() >= deadline:
             session.result.complete = False
             break

@@ -8,16 +8,18 @@ shortly after the deadline even if something hangs; the spool protocol makes tha
 
 from __future__ import annotations
 
-import argparse
 import io
 import os
 import select
-import signal
 import sys
 import time
 from pathlib import Path
 
+from ccotel.hook._typing import TYPE_CHECKING
 from ccotel.hook.log import Log
+
+if TYPE_CHECKING:
+    import argparse
 
 MAX_PAYLOAD_BYTES = 32 * 1024 * 1024
 WATCHDOG_GRACE_SECONDS = 1.0
@@ -25,7 +27,10 @@ WATCHDOG_GRACE_SECONDS = 1.0
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """No options: the payload says everything. Unknown words (a hand-written `ccotel hook --event stop`) are
-    ignored rather than rejected, because argparse's exit code 2 would keep Claude from stopping."""
+    ignored rather than rejected, because argparse's exit code 2 would keep Claude from stopping. (The command
+    table runs the hook without argparse at all: see ccotel.commands.main.)"""
+    import argparse
+
     parser.add_argument("ignored", nargs="*", help=argparse.SUPPRESS)
 
     def ignore(message: str) -> None:
@@ -59,7 +64,7 @@ def read_stdin(deadline: float) -> bytes:
     return b"".join(chunks)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: object = None) -> int:
     started = time.monotonic()
     real_stdout, real_stderr = sys.stdout, sys.stderr
     captured = io.StringIO()
@@ -138,5 +143,7 @@ def _arm_watchdog(seconds: float, log: Log) -> None:
         log.error(f"hook: still running {seconds:.1f}s after it started; exiting (safe: see spool.py)")
         os._exit(0)
 
-    signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    import _signal  # the signal module would turn every constant into an enum first
+
+    _signal.signal(_signal.SIGALRM, expire)
+    _signal.setitimer(_signal.ITIMER_REAL, seconds)

@@ -30,28 +30,32 @@ from __future__ import annotations
 
 import json
 import posixpath
-from dataclasses import dataclass
-from typing import Any
 
-from ccotel.hook import _emission, _records, _spans, transcript
+from ccotel.hook import _emission, _records, _spans, _variants, transcript
 from ccotel.hook import semconv as sc
+from ccotel.hook._plain import Plain
+from ccotel.hook._typing import Any
 from ccotel.hook.model import Span
 
 STATE_VERSION = 1
 Record = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class MappingOptions:
-    content: str = "full"  # "full" | "metadata" (metadata: no gen_ai.*messages / tool args/results)
-    max_content_chars: int = 20000  # per content attribute; cut as valid JSON, original length + sha256 kept
-    user_id: str | None = None
+class MappingOptions(Plain):
+    """content: "full" | "metadata" (metadata: no gen_ai.*messages / tool args/results); max_content_chars: per
+    content attribute, cut as valid JSON, original length + sha256 kept."""
+
+    __slots__ = ("content", "max_content_chars", "user_id")
+
+    def __init__(self, content: str = "full", max_content_chars: int = 20000, user_id: str | None = None) -> None:
+        self.content, self.max_content_chars, self.user_id = content, max_content_chars, user_id
 
 
 def _fresh_state() -> Record:
     return {"v": STATE_VERSION, "project": None, "turn_count": 0, "turns": [], "skipping": False,
             "last_prompt_ts": None, "main_last": None, "closed": [], "agents": {}, "links": {},
-            "task_tools": {}, "meta": {}, "chats": [], "tools": [], "done_agents": {}, "last_text": None}
+            "task_tools": {}, "meta": {}, "chats": [], "tools": [], "done_agents": {}, "last_text": None,
+            "sidechains": {}, "session": {}}
 
 
 class SessionMapper:
@@ -91,7 +95,7 @@ class SessionMapper:
         agent_id = agent_id.removeprefix("agent-")
         if not isinstance(meta, dict) or agent_id in self._state["done_agents"]:
             return
-        fields = (("type", "agentType"), ("desc", "description"), ("tool", "toolUseId"))
+        fields = (("type", "agentType"), ("desc", "description"), ("tool", "toolUseId"), ("shape", "requestShape"))
         info = {key: meta[field] for key, field in fields if isinstance(meta.get(field), str)}
         self._state["meta"][agent_id] = info
         if "tool" in info:
@@ -112,17 +116,34 @@ class SessionMapper:
         ts = transcript.timestamp_ns(row)
         if kind in ("user", "assistant") and ts is not None:
             state["main_last"] = ts if state["main_last"] is None else max(state["main_last"], ts)
+        if row.get("isSidechain") is True and kind in ("user", "assistant"):  # 1.0.x: a subagent, inline
+            open_turn = self._open_turn()
+            agent_id = _variants.inline_agent(state, row, open_turn["prompt"] if open_turn else None)
+            if agent_id is not None:
+                self._feed_agent_row(agent_id, row)
+            return
+        if kind in _variants.SESSION_LINES:
+            _variants.session_line(state["session"], row)
+            return
         if kind == "user" and transcript.is_prompt(row):
             self._start_turn(row, ts)
             return
         turn = self._open_turn()
         if turn is None:
             latest = self._latest_prompt()
-            if state["skipping"] or latest is None or kind not in ("user", "assistant"):
+            if state["skipping"] or kind not in ("user", "assistant"):
                 return
-            turn = self._continue_turn(*latest)  # rows after Stop: a Stop hook made Claude go on
+            if latest is None:  # no prompt before it in this file (resumed, continued, headless): a turn anyway
+                if kind != "assistant" or transcript.group_key(row) is None:
+                    return
+                turn = self._start_turn_without_prompt(row, ts)
+            else:
+                turn = self._continue_turn(*latest)  # rows after Stop: a Stop hook made Claude go on
         if kind == "user":
             self._absorb_user(turn, row)
+        elif kind == "system":
+            if row.get("subtype") == "api_error":
+                _records.absorb_api_error(turn, row)
         elif kind == "assistant":
             self._absorb_assistant(turn, row, "t:" + turn["prompt"])
             for block in transcript.content_blocks(row):
@@ -132,9 +153,16 @@ class SessionMapper:
         elif kind == "progress":
             self._progress_link(row)
 
-    def _start_turn(self, row: Record, ts: int | None) -> None:
-        state = self._state
+    def _start_turn_without_prompt(self, row: Record, ts: int | None) -> Record:
+        """A turn whose prompt is not in the file, named after its first line ("noprompt:<uuid>")."""
         uuid = transcript.text_of(row.get("uuid")) or f"ts:{row.get('timestamp')}"
+        self._start_turn(row, ts, prompt_key=f"{transcript.NO_PROMPT}{uuid}")
+        turn: Record = self._state["turns"][-1]
+        return turn
+
+    def _start_turn(self, row: Record, ts: int | None, prompt_key: str | None = None) -> None:
+        state = self._state
+        uuid = prompt_key or transcript.text_of(row.get("uuid")) or f"ts:{row.get('timestamp')}"
         turns = state["turns"]
         latest = self._latest_prompt()
         if latest is not None and latest[0] == uuid:  # the newest turn again: a re-read, or it goes on
@@ -157,9 +185,14 @@ class SessionMapper:
         state["turn_count"] += 1
         state["last_prompt_ts"] = start
         turn = _records.new_context(start)
-        prompt = _records.user_message(row, self._limits.cap) if self._limits.keep else []
+        prompt = _records.user_message(row, self._limits.cap) if self._limits.keep and prompt_key is None else []
+        # the session's title, pull request and permission mode as written before this prompt (file order, so
+        # any chunking gives the same root)
+        attrs = {**_variants.session_attributes(state["session"]), **_root_attributes(row)}
+        if prompt_key is not None:
+            attrs[sc.CC_PROMPT_KIND] = transcript.NO_PROMPT_KIND
         turn.update({"prompt": uuid, "index": state["turn_count"], "start": start, "closed": False,
-                     "attrs": _root_attributes(row), "input": list(prompt),
+                     "attrs": attrs, "input": list(prompt),
                      "prompt_input": self._limits.render(sc.GEN_AI_INPUT_MESSAGES, prompt or None)})
         turns.append(turn)
 
@@ -213,6 +246,8 @@ class SessionMapper:
         links: list[tuple[str, str, Any]] = []
         _records.absorb_user(context, row, self._limits, links)
         for agent_id, tool_id, result in links:
+            if agent_id in self._state["done_agents"]:
+                continue
             link = self._state["links"].setdefault(agent_id, {"tool": tool_id, "status": None})
             if link["tool"] == tool_id:
                 if isinstance(result.get("status"), str):
@@ -220,6 +255,9 @@ class SessionMapper:
                 uses = result.get("totalToolUseCount")
                 if isinstance(uses, int) and not isinstance(uses, bool):
                     link["uses"] = uses
+                summary = _records.result_summary(result)
+                if summary is not None:
+                    link["summary"] = summary
 
     def _absorb_assistant(self, context: Record, row: Record, owner: str) -> None:
         for tool_id, arguments in _records.absorb_assistant(context, row, self._limits):
@@ -242,17 +280,27 @@ class SessionMapper:
 
     # ---------------------------------------------------------------- collecting
 
+    def linked_agent_ids(self) -> list[str]:
+        """Agent ids this session's Task/Agent results, progress lines and sidecars name (the runtime opens
+        a 2.0.x flat `<project>/agent-<id>.jsonl` by this name: no directory scan)."""
+        return sorted(agent_id for agent_id in self._state["links"]
+                      if not agent_id.startswith(transcript.INLINE_AGENT))
+
     def collect(self, *, turn_closed: bool = False, final: bool = False) -> list[Span]:
         """Every span that became complete since the last collect() (see the module docstring)."""
         state = self._state
         turns = state["turns"]
-        if (turn_closed or final) and turns and not turns[-1]["closed"]:
+        if (turn_closed or final) and turns and not turns[-1]["closed"] \
+                and (final or not _variants.awaits_rows(turns[-1])):
             self._close_turn(turns[-1])
         if final:
             state["skipping"] = False
+            _variants.adopt_orphan_runs(state)
         emit = _spans.Emit(self._session_id, state["project"], self._options.user_id, self._limits)
         collector = _emission.Collector(self._session_id, state, emit)
         collector.turns()
+        if final:  # once the Task/Agent calls are placed: a subagent whose file never came gets its summary
+            _emission.summarise_missing_runs(state)
         collector.agents(final)
         return collector.finish(final)
 
@@ -264,7 +312,9 @@ def _restore(state: dict[str, Any] | None) -> Record:
         return fresh
     restored: Record = json.loads(json.dumps(state))
     for key, default in fresh.items():
-        if default is not None and not isinstance(restored.get(key), type(default)):
+        if key not in restored:
+            restored[key] = default  # a state written before this key existed
+        elif default is not None and not isinstance(restored[key], type(default)):
             return fresh
     return restored
 

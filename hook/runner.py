@@ -12,12 +12,12 @@ next Stop or SessionEnd closes it). The caller (commands/hook.py) turns any exce
 from __future__ import annotations
 
 import json
-import socket
+import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from ccotel.hook._plain import Plain
+from ccotel.hook._typing import TYPE_CHECKING, Any
 from ccotel.hook.config import Settings
 from ccotel.hook.delivery import DeliveryReport, deliver, write_status
 from ccotel.hook.ingest import Session, read_session
@@ -27,6 +27,9 @@ from ccotel.hook.otlp import resource_attributes
 from ccotel.hook.spool import list_batches, total_bytes
 from ccotel.hook.state import SessionLock, StateDir, session_key
 from ccotel.hook.transport import Transport
+
+if TYPE_CHECKING:
+    from ccotel.hook.scrub import Scrubber
 
 EVENTS = ("Stop", "SubagentStop", "SessionEnd")
 STOP_SETTLE_SECONDS = 0.3
@@ -38,16 +41,24 @@ class PayloadError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class Payload:
-    event: str
-    session_id: str
-    transcript_path: str
-    cwd: str | None = None
-    agent_id: str | None = None
-    agent_transcript_path: str | None = None
-    last_assistant_message: str | None = None
-    prompt_id: str | None = None
+class Payload(Plain):
+    __slots__ = (
+        "agent_id",
+        "agent_transcript_path",
+        "cwd",
+        "event",
+        "last_assistant_message",
+        "prompt_id",
+        "session_id",
+        "transcript_path",
+    )
+
+    def __init__(self, event: str, session_id: str, transcript_path: str, cwd: str | None = None,
+                 agent_id: str | None = None, agent_transcript_path: str | None = None,
+                 last_assistant_message: str | None = None, prompt_id: str | None = None) -> None:
+        self.event, self.session_id, self.transcript_path, self.cwd = event, session_id, transcript_path, cwd
+        self.agent_id, self.agent_transcript_path = agent_id, agent_transcript_path
+        self.last_assistant_message, self.prompt_id = last_assistant_message, prompt_id
 
 
 def _optional_str(data: dict[str, Any], name: str) -> str | None:
@@ -101,18 +112,28 @@ def mapping_options(settings: Settings) -> MappingOptions:
     )
 
 
+def load_scrubber(settings: Settings) -> Scrubber | None:
+    """The compiled secret catalogue when the hook redacts (CCOTEL_REDACT; an endpoint not on this machine),
+    else None: the local path imports neither ccotel.hook.scrub nor google-re2."""
+    if not settings.redacting:
+        return None
+    from ccotel.hook.scrub import load
+
+    return load()
+
+
 def make_resource(settings: Settings, state_dir: StateDir) -> dict[str, Any]:
-    return resource_attributes(state_dir.instance_id(), socket.gethostname(), settings.resource_attributes)
+    # os.uname().nodename is what socket.gethostname() returns (both are uname(2)'s nodename)
+    return resource_attributes(state_dir.instance_id(), os.uname().nodename, settings.resource_attributes)
 
 
-@dataclass
-class RunOutcome:
-    spans: int = 0
-    turn_closed: bool = False
-    delivery: DeliveryReport | None = None
-    note: str = ""
-    spool_batches: int = 0
-    spool_bytes: int = 0
+class RunOutcome(Plain):
+    __slots__ = ("delivery", "note", "spans", "spool_batches", "spool_bytes", "turn_closed")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        self.spans, self.turn_closed, self.delivery = 0, False, None
+        self.note, self.spool_batches, self.spool_bytes = "", 0, 0
 
 
 def run_hook(
@@ -127,14 +148,17 @@ def run_hook(
     lock = SessionLock(state_dir, key)
     held: dict[str, int] = {}
     transport = Transport(settings.traces_url, settings.headers)
+    scrubber = load_scrubber(settings)  # raises if it cannot redact: then nothing is spooled or sent
+    scrub_body = scrubber.body if scrubber is not None else None
     try:
         report: DeliveryReport | None = None
         if lock.acquire(read_deadline):
             session = Session(state_dir, key, payload.session_id, mapping_options(settings),
-                              make_resource(settings, state_dir), log).open()
+                              make_resource(settings, state_dir), log,
+                              scrub=scrubber.document if scrubber is not None else None).open()
             held[key] = int(session.state["seq"])
             if _spool_full(state_dir, settings):  # make room first: the backlog goes before new lines
-                report = deliver(state_dir, transport, deadline, log, held)
+                report = deliver(state_dir, transport, deadline, log, held, scrub=scrub_body)
             if _spool_full(state_dir, settings):
                 outcome.note = "spool full"
                 log.error(
@@ -148,7 +172,7 @@ def run_hook(
             outcome.note = "session busy"
             log.info(f"session {key} is being exported by another run; this run only sends what is spooled")
         if report is None or not report.failed:
-            report = _merge(report, deliver(state_dir, transport, deadline, log, held))
+            report = _merge(report, deliver(state_dir, transport, deadline, log, held, scrub=scrub_body))
         outcome.delivery = report
         if state_dir.sweep_temporary_files():
             log.info("removed temporary files left by killed runs")

@@ -8,8 +8,13 @@ is never sent, and is deleted by the session's next run, which re-reads the same
 Layout of `spool/<created_ns:020>-<session key>-<seq:08>.batch`:
 
     CCOTEL-BATCH 2\n
-    {"session": key, "seq": n, "spans": count, "created_ns": t, "body_bytes": M, "sha256": sha256(body)}\n
+    {"session": key, "seq": n, "spans": count, "created_ns": t, "body_bytes": M, "sha256": sha256(body),
+     "type": content type, "redacted": true|false}\n
     <M bytes: gzip'd ExportTraceServiceRequest>
+
+`type` is the body's Content-Type (application/json, OTLP/JSON; a batch without it was written by an
+older version as protobuf); `redacted` says the hook replaced the secrets in it (ccotel.hook.scrub)
+before it was written, so a run that must redact knows which spooled batches are safe to send.
 
 Names sort oldest first. A batch the collector refuses as malformed (4xx) is moved to `rejected/` with a
 `.reason` file next to it; a file that fails its checksum is set aside the same way. Nothing committed is
@@ -18,14 +23,14 @@ ever deleted except after the collector said 2xx.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import json
 import os
 import time
-from dataclasses import dataclass
+import zlib
 from pathlib import Path
 
+from ccotel.hook._plain import Plain
+from ccotel.hook._sha import sha256
 from ccotel.hook.state import atomic_write
 
 MAGIC = b"CCOTEL-BATCH 2\n"
@@ -36,20 +41,24 @@ class CorruptBatch(Exception):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class BatchRef:
-    path: Path
-    created_ns: int
-    key: str
-    seq: int
-    size: int
+JSON = "application/json"
+PROTOBUF = "application/x-protobuf"  # batches written before the hook sent OTLP/JSON
 
 
-@dataclass(frozen=True, slots=True)
-class Batch:
-    ref: BatchRef
-    spans: int
-    body: bytes  # gzip'd
+class BatchRef(Plain):
+    __slots__ = ("created_ns", "key", "path", "seq", "size")
+
+    def __init__(self, path: Path, created_ns: int, key: str, seq: int, size: int) -> None:
+        self.path, self.created_ns, self.key, self.seq, self.size = path, created_ns, key, seq, size
+
+
+class Batch(Plain):
+    __slots__ = ("body", "content_type", "redacted", "ref", "spans")
+
+    def __init__(self, ref: BatchRef, spans: int, body: bytes, content_type: str = JSON,
+                 redacted: bool = False) -> None:
+        self.ref, self.spans, self.body = ref, spans, body  # body: gzip'd
+        self.content_type, self.redacted = content_type, redacted
 
 
 def batch_name(created_ns: int, key: str, seq: int) -> str:
@@ -68,24 +77,34 @@ def parse_name(path: Path, size: int = 0) -> BatchRef | None:
 
 
 def gzip_body(body: bytes) -> bytes:
-    # mtime=0: the same spans always give the same bytes, so a resend is byte-identical.
-    return gzip.compress(body, compresslevel=6, mtime=0)
+    """A gzip member (wbits 31) with mtime 0: the same spans always give the same bytes, so a resend is
+    byte-identical. What gzip.compress(body, 6, mtime=0) does since Python 3.11, without importing gzip."""
+    return zlib.compress(body, 6, 31)
 
 
-def write_batch(spool_dir: Path, key: str, seq: int, spans: int, gz_body: bytes) -> BatchRef:
+def write_batch(spool_dir: Path, key: str, seq: int, spans: int, gz_body: bytes, content_type: str = JSON,
+                redacted: bool = False) -> BatchRef:
     created_ns = time.time_ns()
-    header = {
-        "session": key,
-        "seq": seq,
-        "spans": spans,
-        "created_ns": created_ns,
-        "body_bytes": len(gz_body),
-        "sha256": hashlib.sha256(gz_body).hexdigest(),
-    }
-    data = MAGIC + json.dumps(header, separators=(",", ":")).encode() + b"\n" + gz_body
     path = spool_dir / batch_name(created_ns, key, seq)
+    return write_batch_at(path, BatchRef(path, created_ns, key, seq, 0), spans, gz_body, content_type, redacted)
+
+
+def rewrite_batch(batch: Batch, gz_body: bytes, redacted: bool) -> Batch:
+    """Replace a batch's body in place (same name, so same place in the order): a spooled batch redacted
+    before it is sent."""
+    spool_dir, ref = batch.ref.path.parent, batch.ref
+    new = write_batch_at(spool_dir / ref.path.name, ref, batch.spans, gz_body, batch.content_type, redacted)
+    return Batch(new, batch.spans, gz_body, batch.content_type, redacted)
+
+
+def write_batch_at(path: Path, ref: BatchRef, spans: int, gz_body: bytes, content_type: str,
+                   redacted: bool) -> BatchRef:
+    header = {"session": ref.key, "seq": ref.seq, "spans": spans, "created_ns": ref.created_ns,
+              "body_bytes": len(gz_body), "sha256": sha256(gz_body).hexdigest(), "type": content_type,
+              "redacted": redacted}
+    data = MAGIC + json.dumps(header, separators=(",", ":")).encode() + b"\n" + gz_body
     atomic_write(path, data)
-    return BatchRef(path, created_ns, key, seq, len(data))
+    return BatchRef(path, ref.created_ns, ref.key, ref.seq, len(data))
 
 
 def list_batches(spool_dir: Path) -> list[BatchRef]:
@@ -127,9 +146,12 @@ def read_batch(ref: BatchRef) -> Batch:
     body = data[header_end + 1 :]
     if len(body) != body_len:
         raise CorruptBatch(f"truncated: {len(body)} bytes, header says {body_len}")
-    if hashlib.sha256(body).hexdigest() != header.get("sha256"):
+    if sha256(body).hexdigest() != header.get("sha256"):
         raise CorruptBatch("checksum mismatch")
-    return Batch(ref, int(header.get("spans", 0)), body)
+    content_type = header.get("type", PROTOBUF)
+    if content_type not in (JSON, PROTOBUF):
+        raise CorruptBatch(f"unknown body type {content_type!r}")
+    return Batch(ref, int(header.get("spans", 0)), body, content_type, header.get("redacted") is True)
 
 
 def remove(ref: BatchRef) -> None:

@@ -18,12 +18,13 @@ take turns.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+
+from ccotel.hook._sha import sha256
+from ccotel.hook._typing import Any
 
 STATE_VERSION = 1
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
@@ -78,7 +79,7 @@ def session_key(session_id: str) -> str:
     """A file-name-safe key for a session id: the id itself when it is a plain uuid-like name, else a hash."""
     if 0 < len(session_id) <= 100 and set(session_id) <= _SAFE and not session_id.startswith("-"):
         return session_id
-    return "h-" + hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return "h-" + sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 class StateDir:

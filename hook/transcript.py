@@ -8,10 +8,15 @@ checks types before it trusts a field.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
-from typing import Any
+
+from ccotel.hook._typing import Any
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NO_PROMPT = "noprompt:"  # + the uuid of its first line: the key of a turn whose prompt is not in the file
+NO_PROMPT_KIND = "absent"  # claude_code.prompt.kind of such a turn
+INLINE_AGENT = "sidechain-"  # + the uuid of its first line: the id of a 1.0.x subagent run inline in the main file
 
 # User lines Claude Code writes itself that look like typed text (claude-code-data.md §1.3, fixtures 01-03).
 _NOT_PROMPT_PREFIXES = (
@@ -34,10 +39,32 @@ def split_complete_lines(buffer: bytes) -> tuple[list[bytes], bytes]:
     return [line for line in lines if line.strip()], buffer[cut + 1 :]
 
 
+_RECOVERY_TRIES = 8  # start positions tried in a line that does not parse (a torn fragment glued to a whole line)
+# How Claude Code's lines begin: the envelope's first key, or `type` for the lines without one.
+_LINE_START = re.compile(r'\{"(?:parentUuid|type|sessionId|uuid|isSidechain|leafUuid)"')
+
+
 def parse_line(raw: bytes) -> dict[str, Any] | None:
-    """One transcript line -> its JSON object, or None for garbage, non-objects and empty lines."""
+    """One transcript line -> its JSON object, or None for garbage, non-objects and empty lines.
+
+    A torn write (a fragment with no newline) glues itself to the start of the next line; the whole
+    line after it is recovered, so the fragment costs nothing but itself (claude-code-data.md §1.10).
+    """
+    text = raw.decode("utf-8", errors="replace")
+    value = _loads(text)
+    if value is None and text.lstrip().startswith("{"):
+        for tries, found in enumerate(_LINE_START.finditer(text, 1)):
+            value = _loads(text[found.start():])
+            if value is not None and "type" in value and ("uuid" in value or "sessionId" in value):
+                break
+            value = None  # an object nested inside the torn fragment is not a line
+            if tries >= _RECOVERY_TRIES:
+                break
+    return value
+
+
+def _loads(text: str) -> dict[str, Any] | None:
     try:
-        text = raw.decode("utf-8", errors="replace")
         value = json.loads(text)
     except (ValueError, RecursionError):
         return None
@@ -118,6 +145,9 @@ def prompt_kind(row: dict[str, Any]) -> str:
             return "command"
         if stripped.startswith("<task-notification>"):
             return "task_notification"
+    origin = row.get("origin")
+    if isinstance(origin, dict) and origin.get("kind") == "task-notification":
+        return "task_notification"
     return "prompt"
 
 
@@ -142,6 +172,23 @@ def usage_total(usage: dict[str, Any] | None) -> int:
         int_field(usage, key)
         for key in ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
     )
+
+
+def cache_split(usage: dict[str, Any]) -> tuple[int, int] | None:
+    """The (5m, 1h) cache-write breakdown when present and adding up to cache_creation_input_tokens.
+
+    The total is what the API bills; a breakdown that disagrees with it (proxies write {0, 0} beside a
+    non-zero total, or the reverse) is not trusted: None, and `split_disagrees` says so.
+    """
+    breakdown = usage.get("cache_creation")
+    if not isinstance(breakdown, dict):
+        return None
+    split = int_field(breakdown, "ephemeral_5m_input_tokens"), int_field(breakdown, "ephemeral_1h_input_tokens")
+    return split if sum(split) == int_field(usage, "cache_creation_input_tokens") else None
+
+
+def split_disagrees(usage: dict[str, Any]) -> bool:
+    return isinstance(usage.get("cache_creation"), dict) and cache_split(usage) is None
 
 
 def group_key(row: dict[str, Any]) -> str | None:

@@ -1,4 +1,4 @@
-"""POST one gzip'd OTLP/HTTP protobuf body, within a deadline, returning a result. Never raises.
+"""POST one gzip'd OTLP/HTTP body (OTLP/JSON, or protobuf spooled by older versions) within a deadline. Never raises.
 
 What a result means for the spool (aesthetics.md §1; the OTLP/HTTP spec):
 - 2xx                       delivered: the batch may be deleted.
@@ -10,12 +10,13 @@ One connection is kept for the whole run; the caller passes the run's deadline t
 
 from __future__ import annotations
 
+import _socket
 import contextlib
-import socket
 import time
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ccotel.hook._plain import Plain
+from ccotel.hook._typing import Any
 from ccotel.hook.config import VERSION
 
 CONFIG_ERROR_CODES = frozenset({401, 403, 404, 405, 407})
@@ -24,17 +25,19 @@ MAX_RETRY_AFTER_SECONDS = 300.0
 MIN_ATTEMPT_SECONDS = 0.05
 MAX_HEAD_BYTES = 64 * 1024
 MAX_BODY_BYTES = 64 * 1024  # below this, do not even try: the answer could not arrive in time
+JSON_CONTENT_TYPE = "application/json"  # what ccotel.hook.otlp writes
 
 
-@dataclass(frozen=True, slots=True)
-class PostResult:
-    ok: bool
-    status: int  # HTTP status; 0 when there was no HTTP answer
-    poison: bool  # the body itself was refused: never resend it
-    reason: str  # one readable line
-    retry_after_seconds: float | None = None
-    seconds: float = 0.0
-    timed_out: bool = False  # the collector took the connection but did not answer in time
+class PostResult(Plain):
+    """ok; status: HTTP status, 0 when there was no HTTP answer; poison: the body itself was refused (never
+    resend it); reason: one readable line; timed_out: the collector took the connection but did not answer."""
+
+    __slots__ = ("ok", "poison", "reason", "retry_after_seconds", "seconds", "status", "timed_out")
+
+    def __init__(self, ok: bool, status: int, poison: bool, reason: str, retry_after_seconds: float | None = None,
+                 seconds: float = 0.0, timed_out: bool = False) -> None:
+        self.ok, self.status, self.poison, self.reason = ok, status, poison, reason
+        self.retry_after_seconds, self.seconds, self.timed_out = retry_after_seconds, seconds, timed_out
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -63,12 +66,31 @@ def classify(status: int, body: bytes, retry_after: str | None) -> PostResult:
     return PostResult(False, status, poison, reason, parse_retry_after(retry_after))
 
 
+def _open_connection(host: str, port: int, timeout: float) -> Any:
+    """socket.create_connection with _socket: each address getaddrinfo gives, in order, until one connects."""
+    # an ASCII host as bytes: getaddrinfo would encode a str with the idna codec (unicodedata, ~2 ms)
+    name: str | bytes = host.encode("ascii") if host.isascii() else host
+    error: OSError | None = None
+    for family, kind, proto, _, address in _socket.getaddrinfo(name, port, 0, _socket.SOCK_STREAM):
+        sock = _socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+            sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+            return sock
+        except OSError as failed:
+            error = failed
+            sock.close()
+    raise error or OSError(f"getaddrinfo returned no address for {host}")
+
+
 class Transport:
     """One OTLP/HTTP traces endpoint; `post` sends a gzip'd body before `deadline` (time.monotonic).
 
     A minimal HTTP/1.1 client over one kept-alive socket: the hook runs after every Claude response and
-    http.client (with the email and ssl packages it imports) costs it ~15 ms of its ~100 ms budget;
-    ssl is imported only for an https endpoint.
+    http.client (with the email and ssl packages it imports) costs it ~15 ms; even the socket module costs a
+    few (it turns its constants into enums at import), so a plain http endpoint gets a bare _socket, and
+    socket and ssl are imported only for an https one.
     """
 
     def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
@@ -83,7 +105,6 @@ class Transport:
             host_header += f":{parts.port}"
         fixed = {
             "Host": host_header,
-            "Content-Type": "application/x-protobuf",
             "Content-Encoding": "gzip",
             "User-Agent": f"ccotel/{VERSION}",
         }
@@ -91,39 +112,42 @@ class Transport:
             if key.lower() not in ("host", "content-type", "content-encoding", "content-length", "connection"):
                 fixed[key] = value
         self._head = f"POST {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fixed.items())
-        self._socket: socket.socket | None = None
+        self._socket: Any = None  # a _socket.socket, or an ssl.SSLSocket for https
 
-    def post(self, gzip_body: bytes, deadline: float) -> PostResult:
+    def post(self, gzip_body: bytes, deadline: float, content_type: str = JSON_CONTENT_TYPE) -> PostResult:
         started = time.monotonic()
         fresh = self._socket is None
-        result = self._post_once(gzip_body, deadline)
+        result = self._post_once(gzip_body, deadline, content_type)
         if result.status == 0 and not fresh and deadline - time.monotonic() > MIN_ATTEMPT_SECONDS:
             # A kept-alive connection the server closed meanwhile: one immediate retry on a new one.
-            result = self._post_once(gzip_body, deadline)
+            result = self._post_once(gzip_body, deadline, content_type)
         return PostResult(
             result.ok, result.status, result.poison, result.reason, result.retry_after_seconds,
             time.monotonic() - started, result.timed_out,
         )
 
-    def _connect(self, timeout: float) -> socket.socket:
+    def _connect(self, timeout: float) -> Any:
         if self._socket is None:
-            sock = socket.create_connection((self._host, self._port), timeout=timeout)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self._https:
+                import socket
                 import ssl
 
+                sock = socket.create_connection((self._host, self._port), timeout=timeout)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self._host)
+            else:
+                sock = _open_connection(self._host, self._port, timeout)
             self._socket = sock
         self._socket.settimeout(timeout)
         return self._socket
 
-    def _post_once(self, gzip_body: bytes, deadline: float) -> PostResult:
+    def _post_once(self, gzip_body: bytes, deadline: float, content_type: str) -> PostResult:
         remaining = deadline - time.monotonic()
         if remaining < MIN_ATTEMPT_SECONDS:
             return PostResult(False, 0, False, "no time left in this run")
         try:
             sock = self._connect(remaining)
-            head = self._head + f"Content-Length: {len(gzip_body)}\r\n\r\n"
+            head = self._head + f"Content-Type: {content_type}\r\nContent-Length: {len(gzip_body)}\r\n\r\n"
             sock.sendall(head.encode("latin-1") + gzip_body)
             status, headers, body, reusable = self._read_response(sock, deadline)
             if not reusable:
@@ -140,7 +164,7 @@ class Transport:
             return PostResult(False, 0, False, f"unexpected {type(error).__name__}: {error}")
 
     @staticmethod
-    def _read_response(sock: socket.socket, deadline: float) -> tuple[int, dict[str, str], bytes, bool]:
+    def _read_response(sock: Any, deadline: float) -> tuple[int, dict[str, str], bytes, bool]:
         """Status, lower-cased headers, up to 64 KiB of body, and whether the connection can be reused."""
         data = b""
         while b"\r\n\r\n" not in data:

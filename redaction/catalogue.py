@@ -28,6 +28,8 @@ _ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 _RENDERABLE = re.compile(r"[\x20-\x5f\x61-\x7e]*\Z")  # printable ASCII but the backtick (Alloy raw strings)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
 _RULE_KEYS = {"id", "description", "pattern", "replacement", "examples", "lookalikes"}
+_OUTSIDE_KEYS = {"id", "source", "description", "pattern", "replacement", "secret", "keywords"}
+_INCLUDE = "include"  # a rules.yaml entry `- include: outside_rules.yaml` splices the generated rules there
 _EXAMPLE_KEYS = {"text", "redacted"}
 
 
@@ -49,6 +51,9 @@ class Rule:
     replacement: str  # Go regexp.Expand template, exactly what OTTL receives
     examples: tuple[Example, ...]
     lookalikes: tuple[str, ...]
+    source: str = "ccotel"  # "ccotel" for the project's own rules, "<scanner>:<rule id>" for generated ones
+    secret: str | None = None  # generated rules: the scanner's secret sub-pattern (tests generate from it)
+    keywords: tuple[str, ...] = ()  # generated rules: the scanner's keywords (documentation only)
 
     @property
     def marker(self) -> str:
@@ -82,10 +87,11 @@ def load(path: Path) -> Catalogue:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise CatalogueError(f"{path}: cannot read the redaction catalogue: {error}") from error
-    return parse(text, source=str(path))
+    return parse(text, source=str(path), base=path.parent)
 
 
-def parse(text: str, source: str) -> Catalogue:
+def parse(text: str, source: str, base: Path | None = None) -> Catalogue:
+    """The catalogue in text; `include` entries are read relative to base (the catalogue's folder)."""
     try:
         document = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as error:
@@ -103,22 +109,42 @@ def parse(text: str, source: str) -> Catalogue:
     rules: list[Rule] = []
     seen: set[str] = set()
     for index, raw in enumerate(raw_rules):
-        rule = _parse_rule(raw, f"{source}: rules[{index}]", source)
-        if rule.id in seen:
-            raise CatalogueError(f"{source}: rule {rule.id!r}: duplicate id")
-        seen.add(rule.id)
-        rules.append(rule)
+        if isinstance(raw, dict) and set(raw) == {_INCLUDE}:
+            parsed = _included(raw[_INCLUDE], f"{source}: rules[{index}]", base)
+        else:
+            parsed = [_parse_rule(raw, f"{source}: rules[{index}]", source)]
+        for rule in parsed:
+            if rule.id in seen:
+                raise CatalogueError(f"{source}: rule {rule.id!r}: duplicate id")
+            seen.add(rule.id)
+            rules.append(rule)
     return Catalogue(source=source, rules=tuple(rules))
 
 
-def _parse_rule(raw: Any, where: str, source: str) -> Rule:
+def _included(name: Any, where: str, base: Path | None) -> list[Rule]:
+    """The rules of a generated file (outside_rules.yaml): no examples, a `source` and a `secret` each."""
+    if not isinstance(name, str) or "/" in name or base is None:
+        raise CatalogueError(f"{where}: key 'include': expected a file name beside the catalogue")
+    path = base / name
+    try:
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise CatalogueError(f"{path}: cannot read the included rules: {error}") from error
+    if not isinstance(document, dict) or document.get("version") != 1 or not isinstance(document.get("rules"), list):
+        raise CatalogueError(f"{path}: expected a mapping with 'version: 1' and a list 'rules'")
+    return [_parse_rule(raw, f"{path}: rules[{index}]", str(path), generated=True)
+            for index, raw in enumerate(document["rules"])]
+
+
+def _parse_rule(raw: Any, where: str, source: str, generated: bool = False) -> Rule:
+    keys = _OUTSIDE_KEYS if generated else _RULE_KEYS
     if not isinstance(raw, dict):
-        raise CatalogueError(f"{where}: expected a mapping with keys {', '.join(sorted(_RULE_KEYS))}")
+        raise CatalogueError(f"{where}: expected a mapping with keys {', '.join(sorted(keys))}")
     rule_id = raw.get("id")
     if not isinstance(rule_id, str) or not _ID.match(rule_id):
         raise CatalogueError(f"{where}: key 'id': expected a kebab-case string, got {rule_id!r}")
     where = f"{source}: rule {rule_id!r}"
-    unknown = set(raw) - _RULE_KEYS
+    unknown = set(raw) - keys
     if unknown:
         raise CatalogueError(f"{where}: unknown key(s): {', '.join(sorted(map(str, unknown)))}")
     description = _required_text(raw, "description", where)
@@ -137,6 +163,13 @@ def _parse_rule(raw: Any, where: str, source: str) -> Rule:
         parse_template(replacement, compiled.groups, _group_names(compiled), strict=True)
     except TemplateError as error:
         raise CatalogueError(f"{where}: key 'replacement': {error}") from error
+    if generated:
+        keywords = raw.get("keywords", [])
+        if not isinstance(keywords, list) or not all(isinstance(word, str) for word in keywords):
+            raise CatalogueError(f"{where}: key 'keywords': expected a list of strings")
+        return Rule(id=rule_id, description=description, pattern=pattern, replacement=replacement, examples=(),
+                    lookalikes=(), source=_required_text(raw, "source", where),
+                    secret=_required_text(raw, "secret", where), keywords=tuple(keywords))
     return Rule(
         id=rule_id,
         description=description,

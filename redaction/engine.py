@@ -68,29 +68,47 @@ def replace_pattern(data: bytes, pattern: str, replacement: str) -> bytes:
 class Redactor:
     """The compiled catalogue. redact_bytes/redact are pure; redact_counted also counts per rule.
 
-    A single pass of an RE2::Set over the text tells which rules match at all, so text without
-    secrets costs one scan instead of one per rule. Rules still run one by one in catalogue order,
-    and after every rule that changed the text the set is asked again, so the result is exactly
-    that of running every rule in turn (prefilter=False does that, for comparison). The set's
-    first pattern matches every text: if it is missing from the answer, the set's DFA ran out of
-    memory, and the rules run without the prefilter. When a scan would cost more than running
-    the rules left, or after changes by many kinds of rule, the remaining rules simply all run.
+    RE2::Sets over the text tell which rules match at all, so text without secrets costs one scan
+    per set instead of one per rule. The rules are split into sets of SET_SIZE consecutive rules
+    (one big set of hundreds of patterns would exhaust its DFA memory). Rules still run one by one in
+    catalogue order, and after every rule that changed the text the sets holding later rules are
+    asked again, so the result is exactly that of running every rule in turn (prefilter=False does
+    that, for comparison). Each set's first pattern matches every text: if it is missing from the
+    answer, that set's DFA ran out of memory, and all of its rules run. After changes by more than
+    _MAX_RESCANS kinds of rule (text dense with secrets), the remaining rules simply all run. A rule's
+    regex is compiled the first time it is needed.
     """
 
     def __init__(self, catalogue: Catalogue, *, prefilter: bool = True) -> None:
         self.catalogue = catalogue
-        self.rules = tuple(_compile(rule) for rule in catalogue.rules)
-        self._set = _rule_set(self.rules) if prefilter else None
+        self._compiled: list[CompiledRule | None] = [None] * len(catalogue.rules)
+        starts = range(0, len(catalogue.rules), SET_SIZE)
+        self._sets = [(start, _rule_set(catalogue.rules[start : start + SET_SIZE])) for start in starts] if prefilter \
+            else None
+
+    @property
+    def rules(self) -> tuple[CompiledRule, ...]:
+        return tuple(self._rule(index) for index in range(len(self._compiled)))
+
+    def _rule(self, index: int) -> CompiledRule:
+        compiled = self._compiled[index]
+        if compiled is None:
+            compiled = self._compiled[index] = _compile(self.catalogue.rules[index])
+        return compiled
 
     def _matching(self, data: bytes, after: int) -> list[int]:
-        """Indexes of the rules after `after` that match data (all of them when the set cannot tell)."""
-        everything = list(range(after + 1, len(self.rules)))
-        if self._set is None:
-            return everything
-        found = self._set.Match(data) or []
-        if _SENTINEL not in found:
-            return everything
-        return sorted(index - 1 for index in found if index - 1 > after)
+        """Indexes of the rules after `after` that match data (all of a set's rules when it cannot tell)."""
+        if self._sets is None:
+            return list(range(after + 1, len(self._compiled)))
+        found: list[int] = []
+        for start, rule_set in self._sets:
+            if start + SET_SIZE <= after + 1:
+                continue
+            matched = rule_set.Match(data) or []
+            if _SENTINEL not in matched:
+                matched = range(1, SET_SIZE + 1)
+            found.extend(start + index - 1 for index in sorted(matched) if index != _SENTINEL)
+        return [index for index in found if after < index < len(self._compiled)]
 
     def redact_counted(self, data: bytes) -> tuple[bytes, Counter[str]]:
         """The redacted bytes and the number of replacements made by each rule (rules in order)."""
@@ -98,14 +116,14 @@ class Redactor:
         pending = self._matching(data, -1)
         while pending:
             index = pending.pop(0)
-            data, count = self.rules[index].apply(data)
+            compiled = self._rule(index)
+            data, count = compiled.apply(data)
             if count:
-                counts[self.rules[index].rule.id] += count
-                remaining = len(self.rules) - index - 1
-                if len(counts) <= _MAX_RESCANS and remaining > _MIN_RULES_PER_RESCAN:
+                counts[compiled.rule.id] += count
+                if len(counts) <= _MAX_RESCANS:
                     pending = self._matching(data, index)
-                else:  # a scan would cost more than running the few rules left (or many kinds found)
-                    pending = list(range(index + 1, len(self.rules)))
+                else:  # text dense with secrets of many kinds: rescans would cost more than the rules left
+                    pending = list(range(index + 1, len(self._compiled)))
         return data, counts
 
     def redact_bytes(self, data: bytes) -> bytes:
@@ -118,19 +136,19 @@ class Redactor:
         return text if redacted is encoded else redacted.decode("utf-8", "surrogatepass")
 
 
+SET_SIZE = 128  # rules per RE2::Set: small enough that each set's DFA fits its memory budget
 _SENTINEL = 0  # set index of a pattern that matches every text
-_MAX_RESCANS = 10  # set scans after changes; past that (text dense with secrets) rule by rule is cheaper
-_MIN_RULES_PER_RESCAN = 6  # one set scan costs about as much as this many single-rule passes
+_MAX_RESCANS = 16  # set rescans after changes; past that (text dense with secrets) rule by rule is cheaper
 
 
-def _rule_set(rules: tuple[CompiledRule, ...]) -> Any:
+def _rule_set(rules: tuple[Rule, ...]) -> Any:
     options = re2.Options()
     options.log_errors = False
-    options.max_mem = 64 << 20  # the set's DFA cache; if even this is exhausted, see Redactor
+    options.max_mem = 32 << 20  # the set's DFA cache; if even this is exhausted, see Redactor
     rule_set = re2.Set.SearchSet(options)
     rule_set.Add(rb"\A")
-    for compiled in rules:
-        rule_set.Add(compiled.rule.pattern.encode("ascii"))
+    for rule in rules:
+        rule_set.Add(rule.pattern.encode("ascii"))
     rule_set.Compile()
     return rule_set
 

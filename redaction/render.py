@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 
+from ccotel.redaction.atoms import atoms, case_sensitive
 from ccotel.redaction.catalogue import Catalogue, Rule, default_catalogue
 
 REDACTED_ATTRIBUTE = "claude_code.redacted"
@@ -49,12 +50,39 @@ def alloy_raw(value: str) -> str:
     return f"`{value}`"
 
 
-def _replace_all(target: str, rule: Rule) -> str:
-    return f'replace_all_patterns({target}, "value", {go_quote(rule.pattern)}, {go_quote(rule.replacement)})'
+GATE_KEY = "ccotel.redaction.text"  # cache entry: the context's attribute text, as JSON
+GATE_KEY_LOWER = "ccotel.redaction.lower"  # the same, lower-cased, for rules that ignore case
+# context -> the text a rule must find one of its atoms in
+_GATE_SOURCES = {
+    "resource": "String(resource.attributes)",
+    "span": "Concat([String(span.attributes), span.status.message], \" \")",
+    "spanevent": "String(spanevent.attributes)",
+    "log": "Concat([String(log.body), String(log.attributes)], \" \")",
+}
 
 
-def _replace_one(target: str, rule: Rule) -> str:
-    return f"replace_pattern({target}, {go_quote(rule.pattern)}, {go_quote(rule.replacement)})"
+def _gate_texts(context: str) -> list[str]:
+    return [
+        f'set({context}.cache["{GATE_KEY}"], {_GATE_SOURCES[context]})',
+        f'set({context}.cache["{GATE_KEY_LOWER}"], ToLowerCase({context}.cache["{GATE_KEY}"]))',
+    ]
+
+
+def gate_condition(context: str, rule_atoms: tuple[str, ...], keep_case: bool = False) -> str:
+    """` where Index(text, "atom") >= 0 or ...`: the rule runs only when one of its atoms occurs (see atoms.py)."""
+    if not rule_atoms:
+        return ""
+    key = GATE_KEY if keep_case else GATE_KEY_LOWER
+    tests = [f'Index({context}.cache["{key}"], {go_quote(atom)}) >= 0' for atom in rule_atoms]
+    return " where " + " or ".join(tests)
+
+
+def _replace_all(target: str, rule: Rule, gate: str = "") -> str:
+    return f'replace_all_patterns({target}, "value", {go_quote(rule.pattern)}, {go_quote(rule.replacement)}){gate}'
+
+
+def _replace_one(target: str, rule: Rule, gate: str = "") -> str:
+    return f"replace_pattern({target}, {go_quote(rule.pattern)}, {go_quote(rule.replacement)}){gate}"
 
 
 def _marked(targets: Sequence[str], set_target: str) -> str:
@@ -62,40 +90,52 @@ def _marked(targets: Sequence[str], set_target: str) -> str:
     return f'set({set_target}["{REDACTED_ATTRIBUTE}"], true) where {condition}'
 
 
-# (block, context, per-rule statement makers, statements appended after all rules)
-def _groups(catalogue: Catalogue) -> list[tuple[str, str, list[tuple[str, list[str]]], list[str]]]:
-    def per_rule(*makers: tuple[str, str]) -> list[tuple[str, list[str]]]:
+# (block, context, [(rule id, statements)], statements before all rules, statements after all rules)
+def _groups(catalogue: Catalogue) -> list[tuple[str, str, list[tuple[str, list[str]]], list[str], list[str]]]:
+    rule_atoms = [atoms(rule.pattern) for rule in catalogue.rules]
+
+    def per_rule(context: str, *makers: tuple[str, str]) -> list[tuple[str, list[str]]]:
         return [
-            (rule.id, [(_replace_all if kind == "map" else _replace_one)(target, rule) for kind, target in makers])
-            for rule in catalogue.rules
+            (rule.id, [(_replace_all if kind == "map" else _replace_one)(
+                target, rule, gate_condition(context, found, case_sensitive(rule.pattern))) for kind, target in makers])
+            for rule, found in zip(catalogue.rules, rule_atoms, strict=True)
         ]
 
     span_marker = _marked(["span.attributes", "span.status.message"], "span.attributes")
     log_marker = _marked(["log.body", "log.attributes"], "log.attributes")
     return [
-        ("trace_statements", "resource", per_rule(("map", "resource.attributes")), []),
+        ("trace_statements", "resource", per_rule("resource", ("map", "resource.attributes")),
+         _gate_texts("resource"), []),
         (
             "trace_statements",
             "span",
-            per_rule(("map", "span.attributes"), ("one", "span.status.message")),
+            per_rule("span", ("map", "span.attributes"), ("one", "span.status.message")),
+            _gate_texts("span"),
             [span_marker],
         ),
-        ("trace_statements", "spanevent", per_rule(("map", "spanevent.attributes")), []),
-        ("log_statements", "resource", per_rule(("map", "resource.attributes")), []),
-        ("log_statements", "log", per_rule(("one", "log.body"), ("map", "log.attributes")), [log_marker]),
+        ("trace_statements", "spanevent", per_rule("spanevent", ("map", "spanevent.attributes")),
+         _gate_texts("spanevent"), []),
+        ("log_statements", "resource", per_rule("resource", ("map", "resource.attributes")),
+         _gate_texts("resource"), []),
+        ("log_statements", "log", per_rule("log", ("one", "log.body"), ("map", "log.attributes")),
+         _gate_texts("log"), [log_marker]),
     ]
 
 
 def ottl_statements(catalogue: Catalogue) -> list[tuple[str, str, list[str]]]:
     """(block, context, statements in order) for each statements block of the module."""
     return [
-        (block, context, [text for _, texts in rules for text in texts] + tail)
-        for block, context, rules, tail in _groups(catalogue)
+        (block, context, head + [text for _, texts in rules for text in texts] + tail)
+        for block, context, rules, head, tail in _groups(catalogue)
     ]
 
 
-def _statement_block(block: str, context: str, rules: list[tuple[str, list[str]]], tail: list[str]) -> list[str]:
+def _statement_block(
+    block: str, context: str, rules: list[tuple[str, list[str]]], head: list[str], tail: list[str]
+) -> list[str]:
     lines = [f"\t\t{block} {{", f'\t\t\tcontext    = "{context}"', "\t\t\tstatements = ["]
+    lines.append("\t\t\t\t// the text each rule's gate looks for its atoms in, as is and lower-cased (atoms.py)")
+    lines.extend(f"\t\t\t\t{alloy_raw(text)}," for text in head)
     for rule_id, texts in rules:
         lines.append(f"\t\t\t\t// {rule_id}")
         lines.extend(f"\t\t\t\t{alloy_raw(text)}," for text in texts)
@@ -131,8 +171,8 @@ def render_module(catalogue: Catalogue) -> str:
         '\t\terror_mode = "ignore"',
         "",
     ]
-    for block, context, rules, tail in _groups(catalogue):
-        lines += _statement_block(block, context, rules, tail)
+    for block, context, rules, head, tail in _groups(catalogue):
+        lines += _statement_block(block, context, rules, head, tail)
     lines += [
         "\t\toutput {",
         "\t\t\ttraces = argument.traces_output.value",

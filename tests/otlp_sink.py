@@ -1,13 +1,16 @@
 """A real OTLP/HTTP traces endpoint for tests and benchmarks.
 
-It listens on 127.0.0.1, accepts POST /v1/traces (protobuf, optionally gzip), decodes the body with
-opentelemetry-proto and records every span. It can be told to answer with an error status or to
+It listens on 127.0.0.1, accepts POST /v1/traces (OTLP/JSON or protobuf, optionally gzip), decodes the body
+with opentelemetry-proto (JSON through protobuf's own json_format, ids turned from OTLP/JSON's hex into
+the base64 the proto3 JSON mapping uses) and records every span. It can be told to answer with an error status or to
 hang, so tests can play "collector down" without mocking the client.
 """
 
 from __future__ import annotations
 
+import base64
 import gzip
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -52,8 +55,23 @@ def _attributes(key_values: object) -> dict[str, object]:
     return {kv.key: _value(kv.value) for kv in key_values}  # type: ignore[attr-defined]
 
 
+def parse_json_request(body: bytes) -> ExportTraceServiceRequest:
+    """An OTLP/JSON body as the protobuf message (strict: unknown fields are an error)."""
+    from google.protobuf import json_format
+
+    document = json.loads(body)
+    for resource_spans in document.get("resourceSpans", []):
+        for scope_spans in resource_spans.get("scopeSpans", []):
+            for span in scope_spans.get("spans", []):
+                for key in ("traceId", "spanId", "parentSpanId"):
+                    if key in span:
+                        span[key] = base64.b64encode(bytes.fromhex(span[key])).decode()
+    return json_format.ParseDict(document, ExportTraceServiceRequest())
+
+
 def decode_request(body: bytes) -> list[ReceivedSpan]:
-    request = ExportTraceServiceRequest.FromString(body)
+    # a protobuf request starts with field 1's tag (0x0a); a JSON one with "{"
+    request = parse_json_request(body) if body[:1] == b"{" else ExportTraceServiceRequest.FromString(body)
     spans: list[ReceivedSpan] = []
     for resource_spans in request.resource_spans:
         resource = _attributes(resource_spans.resource.attributes)
@@ -83,7 +101,9 @@ def decode_request(body: bytes) -> list[ReceivedSpan]:
 class OtlpSink:
     """Start with `with OtlpSink() as sink:`; `sink.endpoint` is the base URL (no /v1/traces)."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, host: str = "127.0.0.1", reply_first: bool = False) -> None:
+        """reply_first (benchmarks): answer 200 before decoding, as a collector's receiver does; the spans
+        are recorded just after the client has its answer, so tests keep the default."""
         self.spans: list[ReceivedSpan] = []
         self.requests: list[dict[str, str]] = []
         self.status = 200  # answer code for the next requests
@@ -94,6 +114,15 @@ class OtlpSink:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:
                 return
+
+            def _ok(self) -> None:
+                payload = ExportTraceServiceResponse().SerializeToString()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                self.wfile.flush()
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -106,18 +135,16 @@ class OtlpSink:
                     return
                 status = sink.status
                 if status == 200:
+                    if reply_first:
+                        self._ok()
                     if self.headers.get("Content-Encoding") == "gzip":
                         body = gzip.decompress(body)
                     received = decode_request(body)
                     with sink._lock:
                         sink.spans.extend(received)
                         sink.requests.append({k.lower(): v for k, v in self.headers.items()})
-                    payload = ExportTraceServiceResponse().SerializeToString()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/x-protobuf")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
+                    if not reply_first:
+                        self._ok()
                     return
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -127,7 +154,7 @@ class OtlpSink:
             def handle_error(self, request: object, client_address: object) -> None:
                 return  # a hook killed mid-request drops its connection: expected in fault tests
 
-        self._server = Server(("127.0.0.1", port), Handler)
+        self._server = Server((host, port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -137,7 +164,7 @@ class OtlpSink:
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self._server.server_address[0]}:{self.port}"
 
     def span_ids(self) -> list[str]:
         with self._lock:

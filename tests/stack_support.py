@@ -169,3 +169,18 @@ def environment(service: Mapping[str, Any]) -> dict[str, str]:
     if isinstance(raw, list):
         return dict(item.split("=", 1) if "=" in item else (item, "") for item in raw)
     return {str(key): "" if value is None else str(value) for key, value in raw.items()}
+
+
+def compose_model(env: Mapping[str, str]) -> dict[str, Any]:
+    """docker-compose.yml as Compose reads it with a fresh .env (what `ccotel init` writes) plus `env`."""
+    from ccotel.commands._envfile import parse_env, render_env
+
+    fresh = parse_env(render_env(ENV_TEMPLATE.read_text(encoding="utf-8"), source=str(ENV_TEMPLATE)).text)
+    return interpolate(load_compose(COMPOSE), {**fresh, **env})
+
+
+def budget_rules(env: Mapping[str, str], directory: Path) -> Path:
+    """The budgets file Compose renders from .env (the prometheus-budgets config)."""
+    path = directory / "budgets.yml"
+    path.write_text(compose_model(env)["configs"]["prometheus-budgets"]["content"], encoding="utf-8")
+    return path

@@ -147,17 +147,21 @@ PROBE = """
 import json, sys
 from ccotel.commands.main import main
 code = main(["hook"])
-names = sorted(name for name in sys.modules if name.startswith("ccotel"))
+names = sorted(name for name in sys.modules if name.startswith(("ccotel", "re2", "google.protobuf", "_re2")))
 with open(sys.argv[1], "w") as out:
     json.dump({"code": code, "modules": names}, out)
 """
 
 
-def test_a_hook_run_loads_nothing_of_the_collector_redaction_or_commands(tmp_path: Path, otlp_sink: OtlpSink) -> None:
+@pytest.mark.parametrize("redact", ["auto", "always"])
+def test_a_hook_run_loads_nothing_of_the_collector_redaction_or_commands(tmp_path: Path, otlp_sink: OtlpSink,
+                                                                         redact: str) -> None:
+    """Local endpoint (auto): not even the hook's redaction or RE2; redacting (always, as for a remote
+    endpoint): the rendered rules and google-re2, still nothing of ccotel.redaction. Never protobuf."""
     session = LiveSession("02-spotter-v2.1.38-short", tmp_path / "claude")
     session.write_all()
     report = tmp_path / "modules.json"
-    env = hook_env(otlp_sink.endpoint, tmp_path / "state")
+    env = hook_env(otlp_sink.endpoint, tmp_path / "state", CCOTEL_REDACT=redact)
     done = subprocess.run([sys.executable, "-c", PROBE, str(report)], input=json.dumps(session.payload("Stop")),
                           text=True, capture_output=True, env=env, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
@@ -169,3 +173,9 @@ def test_a_hook_run_loads_nothing_of_the_collector_redaction_or_commands(tmp_pat
     forbidden = [name for name in loaded if name.startswith(("ccotel.collector", "ccotel.redaction"))
                  or (name.startswith("ccotel.commands") and name not in ("ccotel.commands", "ccotel.commands.main"))]
     assert not forbidden, forbidden
+    assert not [name for name in loaded if name.startswith("google.protobuf")], "protobuf on the hook's path"
+    redacting = [name for name in loaded if name == "ccotel.hook.scrub" or name.startswith(("re2", "_re2"))]
+    if redact == "auto":
+        assert not redacting, redacting
+    else:
+        assert "ccotel.hook.scrub" in redacting and "re2" in redacting

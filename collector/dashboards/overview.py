@@ -23,6 +23,7 @@ from ccotel.collector.dashboards.panels import (
     field_unit,
     grid,
     langfuse_variable,
+    person_variable,
     piechart,
     project_variable,
     prom,
@@ -40,9 +41,15 @@ USD = "currencyUSD"
 NO_SPEND = "$0.00"
 
 
+# Which figure the spend panels use: ccotel's, over the calls the transcripts hold.
+FIGURE = ("Figure: ccotel's — the API calls in the transcripts, priced by ccotel's price table. Claude Code's own "
+          "cost counter also counts side calls the transcript never shows (titles, summaries): both side by "
+          "side on the Claude Code activity dashboard, “Spend reconciled”.")
+
+
 def _spend_stat(title: str, x: int, time_from: str, description: str) -> Json:
     return stat(title, [traceql_metrics(COST, instant=True)], grid(x, 1, 3, 4), unit=USD, decimals=2,
-                time_from=time_from, description=description, no_value=NO_SPEND)
+                time_from=time_from, description=f"{description} {FIGURE}", no_value=NO_SPEND)
 
 
 def _tokens(kind: str) -> str:
@@ -53,9 +60,10 @@ def build() -> Json:
     cache_ratio = f'{_tokens("cacheRead")} / {_tokens("input|cacheRead|cacheCreation")}'
     panels: list[Json] = [
         row("Spend and activity", 0),
-        _spend_stat("Spend today", 0, "now/d", "Cost of today's API calls (since midnight), priced by ccotel."),
-        _spend_stat("Spend, last 7 days", 3, "7d", "Cost of the API calls of the last 7 days."),
-        _spend_stat("Spend, last 30 days", 6, "30d", "Cost of the API calls of the last 30 days."),
+        _spend_stat("Spend today (transcripts)", 0, "now/d",
+                    "Cost of today's API calls (since midnight), priced by ccotel."),
+        _spend_stat("Spend, 7 days (transcripts)", 3, "7d", "Cost of the API calls of the last 7 days."),
+        _spend_stat("Spend, 30 days (transcripts)", 6, "30d", "Cost of the API calls of the last 30 days."),
         stat("Turns", [prom(f"sum(increase(traces_span_metrics_calls_total{{{TURN}, {PROJECT}}}[$__range]))"
                             " or vector(0)", instant=True)], grid(9, 1, 3, 4), decimals=0,
              description="Prompts typed and answered in the selected range."),
@@ -80,7 +88,7 @@ def build() -> Json:
         timeseries("Spend over time, by model", [traceql_metrics(
             f"{{ {CHAT_SPANS} && {SPAN_PROJECT} }} | sum_over_time(span.gen_ai.usage.cost) "
             "by (span.gen_ai.request.model)")], grid(0, 5, 12, 9), bars=True, stack=True, unit=USD,
-            description="Cost per time bucket, stacked by model (TraceQL metrics over the chat spans)."),
+            description=f"Cost per time bucket, stacked by model (TraceQL metrics over the chat spans). {FIGURE}"),
         piechart("Spend by model", [traceql_metrics(
             f"{{ {CHAT_SPANS} && {SPAN_PROJECT} }} | sum_over_time(span.gen_ai.usage.cost) "
             "by (span.gen_ai.request.model)", instant=True)], grid(12, 5, 6, 9), unit=USD, decimals=2),
@@ -112,8 +120,9 @@ def build() -> Json:
             description="The latest turns; click a trace id to open it."),
     ]
     return dashboard("ccotel-overview", "ccotel / Overview",
-                     "What Claude Code cost and did: spend, tokens, cache, turns, sessions.", panels,
-                     variables=[project_variable(), langfuse_variable()])
+                     "What Claude Code cost and did: spend (ccotel's figure, from the transcripts), tokens, "
+                     "cache, turns, sessions.", panels,
+                     variables=[project_variable(), person_variable(), langfuse_variable()])
 
 
 def _expensive_sessions() -> Json:

@@ -17,9 +17,13 @@ PROMETHEUS: Json = {"type": "prometheus", "uid": "prometheus"}
 TEMPO: Json = {"type": "tempo", "uid": "tempo"}
 LOKI: Json = {"type": "loki", "uid": "loki"}
 
-# Every Prometheus query is filtered by the dashboard's project variable; spans carry claude_code.project.
-PROJECT = 'claude_code_project=~"$project"'
-SPAN_PROJECT = 'span.claude_code.project =~ "$project"'
+# Every Prometheus query is filtered by the dashboard's project and person variables; spans carry
+# claude_code.project and user.id (CCOTEL_USER_ID, default the OS user). Claude Code's own metrics have no
+# project; their person is user.email (OAuth login), so set CCOTEL_USER_ID to that email to join the two.
+PERSON = 'user_id=~"$person"'
+PROJECT = f'claude_code_project=~"$project", {PERSON}'
+NATIVE_PERSON = 'user_email=~"$person"'
+SPAN_PROJECT = 'span.claude_code.project =~ "$project" && span.user.id =~ "$person"'
 TURN = 'gen_ai_operation_name="invoke_agent", gen_ai_agent_name="claude-code"'
 ROOT_SPANS = 'span.gen_ai.operation.name = "invoke_agent" && span.gen_ai.agent.name = "claude-code"'
 CHAT_SPANS = 'span.gen_ai.operation.name = "chat"'
@@ -161,6 +165,17 @@ def project_variable() -> Json:
             "definition": "label_values(traces_span_metrics_calls_total, claude_code_project)",
             "refresh": 2, "includeAll": True, "multi": True, "allValue": ".*",
             "current": {"text": ["All"], "value": ["$__all"]}, "sort": 1}
+
+
+def person_variable() -> Json:
+    """The person: user.id on the spans (CCOTEL_USER_ID), also matched against Claude Code's user.email."""
+    definition = "label_values(traces_span_metrics_calls_total, user_id)"
+    return {"name": "person", "label": "Person", "type": "query", "datasource": PROMETHEUS,
+            "query": {"qryType": 1, "query": definition, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+            "definition": definition, "refresh": 2, "includeAll": True, "multi": True, "allValue": ".*",
+            "current": {"text": ["All"], "value": ["$__all"]}, "sort": 1,
+            "description": "user.id of the spans (CCOTEL_USER_ID, default the OS user); Claude Code's own "
+            "metrics match it on user.email."}
 
 
 def langfuse_variable() -> Json:

@@ -5,11 +5,13 @@ applied; API calls left unpriced. Alloy's own metrics are scraped every 15 s, so
 from __future__ import annotations
 
 from ccotel.collector.dashboards.panels import (
+    PERSON,
     Json,
     bargauge,
     dashboard,
     grid,
     langfuse_variable,
+    person_variable,
     prom,
     row,
     stat,
@@ -101,7 +103,12 @@ def build() -> Json:
             "sum by (gen_ai_request_model) (increase(ccotel_unpriced_calls_total[$__range]))", instant=True,
             table=True)], grid(12, 32, 12, 8), description="Models missing from the price table: add them to "
             "the price overrides so their calls are priced."),
+        row("Who sends", 40),
+        bargauge("Spans per person", [prom(
+            f"sum by (user_id) (increase(traces_span_metrics_calls_total{{{PERSON}}}[$__range]))", "{{user_id}}",
+            instant=True)], grid(0, 41, 12, 8), decimals=0,
+            description="Spans the span metrics counted, per person (user.id, CCOTEL_USER_ID): who is sending."),
     ]
     return dashboard("ccotel-pipeline", "ccotel / Pipeline health",
                      "Alloy: received, sent, failed and queued per sink; redactions; unpriced calls.", panels,
-                     variables=[langfuse_variable()], time_from="now-24h")
+                     variables=[person_variable(), langfuse_variable()], time_from="now-24h")

@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from ccotel.collector.dashboards import overview, pipeline, sessions, tools
+from ccotel.collector.dashboards import activity, overview, pipeline, sessions, team, tools
 
 # The checkout's provisioned dashboards (collector/ sits beside stack/ in the repository).
 OUTPUT = Path(__file__).resolve().parents[2] / "stack" / "grafana" / "dashboards"
@@ -19,6 +19,8 @@ BUILDERS = {
     "ccotel-tools.json": tools.build,
     "ccotel-sessions.json": sessions.build,
     "ccotel-pipeline.json": pipeline.build,
+    "ccotel-activity.json": activity.build,
+    "ccotel-team.json": team.build,
 }
 
 

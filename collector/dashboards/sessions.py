@@ -15,6 +15,7 @@ from ccotel.collector.dashboards.panels import (
     langfuse_variable,
     loki,
     panel,
+    person_variable,
     project_variable,
     prom,
     rename,
@@ -101,8 +102,8 @@ def build() -> Json:
             grid(0, 42, 24, 10), options={"showTime": True, "wrapLogMessage": True, "sortOrder": "Descending",
                                           "enableLogDetails": True},
             description="The pipeline writes one log line per turn (span, duration, project, trace id), all "
-            "projects: expand a line and follow its trace_id to Tempo."),
+            "projects and people: expand a line and follow its trace_id to Tempo."),
     ]
     return dashboard("ccotel-sessions", "ccotel / Sessions and turns",
                      "Turn durations, turns per session, compactions and subagents.", panels,
-                     variables=[project_variable(), langfuse_variable()])
+                     variables=[project_variable(), person_variable(), langfuse_variable()])

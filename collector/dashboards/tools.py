@@ -16,6 +16,7 @@ from ccotel.collector.dashboards.panels import (
     field_unit,
     grid,
     langfuse_variable,
+    person_variable,
     project_variable,
     prom,
     rename,
@@ -112,4 +113,5 @@ def build() -> Json:
     slow = {"name": "slow", "label": "Slow call", "type": "custom", "query": "5s,10s,30s,1m,5m",
             "current": {"text": "10s", "value": "10s"}, "options": []}
     return dashboard("ccotel-tools", "ccotel / Tools", "Which tools Claude Code calls, how often they fail, "
-                     "how long they take.", panels, variables=[project_variable(), slow, langfuse_variable()])
+                     "how long they take.", panels,
+                     variables=[project_variable(), person_variable(), slow, langfuse_variable()])

@@ -21,6 +21,7 @@ from typing import Any
 import re2
 
 from ccotel.collector.pipeline import ottl
+from ccotel.collector.pipeline.ottl_types import STRING_CHOICES, STRING_PARAMS
 from ccotel.collector.pipeline.tree import Array, Attribute, Block, Finding, Literal, Paren, Pos, string_value
 
 PARENT = {"resource": None, "scope": "resource", "span": "scope", "spanevent": "span", "metric": "scope",
@@ -222,6 +223,8 @@ def _check_call(call: ottl.Call, context: str | None, site: Site, *, is_top: boo
         problems.append((call.offset, f"{name} takes at most {len(params)} arguments, got {len(positional)}"))
     elif supplied < required or any(n not in [a.name for a in named] for n in names[len(positional):required]):
         problems.append((call.offset, f"{name} needs {required} arguments ({', '.join(params)}), got {supplied}"))
+    if len(positional) <= len(params):
+        problems.extend(_literal_types(name, positional))
     regex_index = _REGEX_PARAMS.get(name)
     if regex_index is not None and regex_index < len(positional):
         value = positional[regex_index].value
@@ -229,6 +232,22 @@ def _check_call(call: ottl.Call, context: str | None, site: Site, *, is_top: boo
             problem = regex_error(str(value.value))
             if problem:
                 problems.append((value.offset, f"{name}: invalid RE2 regex {value.value!r}: {problem}"))
+    return problems
+
+
+def _literal_types(name: str, positional: list[ottl.Arg]) -> list[tuple[int, str]]:
+    """Literals of the wrong type where a parameter takes a string, and string values outside a fixed set."""
+    problems = []
+    for index in STRING_PARAMS.get(name, ()):
+        value = positional[index].value if index < len(positional) else None
+        if isinstance(value, ottl.Literal) and value.kind not in ("string", "nil"):
+            problems.append((value.offset, f"{name}: argument {index} must be a string, got {value.kind}"))
+    choice = STRING_CHOICES.get(name)
+    if choice is not None and choice[0] < len(positional):
+        value = positional[choice[0]].value
+        if isinstance(value, ottl.Literal) and value.kind == "string" and value.value not in choice[1]:
+            allowed = " or ".join(sorted(choice[1]))
+            problems.append((value.offset, f"{name}: argument {choice[0]} must be {allowed}, got {value.value!r}"))
     return problems
 
 

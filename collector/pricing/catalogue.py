@@ -146,7 +146,7 @@ class _Reader:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except OSError as error:
         raise PriceTableError(f"{path.name}: cannot read: {error.strerror or error}") from None
     except yaml.YAMLError as error:

@@ -153,6 +153,8 @@ def render_html(report: dict[str, Any], title: str = "ccotel report") -> str:
         _table(*tables.tool_errors(analyses["tool_errors"])),
         '<h2 id="subagents">Subagents</h2>',
         _table(*tables.subagents(analyses)),
+        _tips(report.get("tips", [])),
+        _team(report.get("team", [])),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -170,3 +172,24 @@ def _habits(analyses: dict[str, Any]) -> str:
             ("exploration to edit", f"{pct(explore['pct'])} of {count(explore['exploration_turns'])} turns"),
         ]
     )
+
+
+def _tips(tips: Sequence[dict[str, Any]]) -> str:
+    parts = ['<h2 id="tips">Tips</h2>', _table(*tables.tips(tips, short=False), text_columns=(3,))]
+    for tip in tips:
+        parts.append(f'<p class="note">{escape(tip["kind"])}: {escape(tip["summary"])}</p>')
+        parts.append(_table(*tables.tip_evidence(tip, short=False)))
+    return "\n".join(parts)
+
+
+def _team(people: Sequence[dict[str, Any]]) -> str:
+    if not people:
+        return ""
+    parts = ['<h2 id="team">By person</h2>', _table(*tables.people(people))]
+    for person in people:
+        parts.append(f"<h3>{escape(person['user_id'])}</h3>")
+        parts.append(_table(*tables.models(person["models"])))
+        parts.append(_table(*tables.tool_categories(person["analyses"])))
+        parts.append(_table(*tables.productivity(person["analyses"])))
+        parts.append(_tips(person["tips"]).replace('<h2 id="tips">Tips</h2>', "<h4>Tips</h4>"))
+    return "\n".join(parts)

@@ -122,6 +122,7 @@ def record_from_observation(observation: dict[str, Any]) -> SpanRecord:
         error_type=str(observation.get("statusMessage") or ""),
         prompt=prompt_text(raw_input) if operation == INVOKE_AGENT and not parent else "",
         file_path=file_path_argument(raw_input) if operation == EXECUTE_TOOL else "",
+        user_id=str(observation.get("userId") or ""),
     )
 
 

@@ -57,6 +57,7 @@ class SpanRecord:
     file_path: str = ""  # file tools: the path argument
     project_dir: str = ""  # local source: the encoded directory under projects/
     call_key: str = ""  # local source: message.id + requestId of a call, tool_use.id of a tool call
+    user_id: str = ""  # Langfuse source: the observation's userId (the person, for the team breakdown)
 
     @property
     def cache_creation_tokens(self) -> int:

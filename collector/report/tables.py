@@ -33,7 +33,7 @@ def ratio(value: float | None, digits: int = 2) -> str:
 
 def one_line(text: str, width: int | None) -> str:
     flat = " ".join(text.split())
-    return flat if width is None or len(flat) <= width else flat[: width - 3] + "..."
+    return flat if not width or len(flat) <= width else flat[: width - 3] + "..."
 
 
 def usage_cells(entry: dict[str, Any]) -> list[str]:
@@ -172,4 +172,44 @@ def subagents(analyses: dict[str, Any]) -> Table:
     return ["agent", "runs", "calls", "tokens", "cost"], [
         [a["agent"], count(a["runs"]), count(a["calls"]), count(a["total_tokens"]), money(a["cost_usd"])]
         for a in analyses["subagents"]
+    ]
+
+
+def tips(entries: Sequence[dict[str, Any]], short: bool) -> Table:
+    return ["tip", "dollars", "sessions", "what"], [
+        [tip["kind"], money(tip["dollars"]), count(len(tip["sessions"])), one_line(tip["summary"], 90 if short else 0)]
+        for tip in entries
+    ]
+
+
+def tip_evidence(tip: dict[str, Any], short: bool) -> Table:
+    """A tip's evidence rows, whatever their keys (each kind has its own); dollars as money."""
+    rows = tip["evidence"]
+    if not rows:
+        return [], []
+    headers = list(rows[0])
+
+    def cell(key: str, value: Any) -> str:
+        if key in ("dollars", "cost_usd", "next_model_cost_usd", "late_usd"):
+            return money(value)
+        if key == "session_id":
+            return _session(str(value), short)
+        if key == "prompt":
+            return one_line(str(value), 50 if short else None)
+        return count(value) if isinstance(value, int) else str(value)
+
+    return headers, [[cell(key, row.get(key)) for key in headers] for row in rows]
+
+
+def people(entries: Sequence[dict[str, Any]]) -> Table:
+    headers = ["person", "sessions", "turns", *USAGE_HEADERS, "cache hit"]
+    return headers, [
+        [
+            person["user_id"],
+            count(person["totals"]["sessions"]),
+            count(person["totals"]["turns"]),
+            *usage_cells(person["totals"]),
+            pct(None if person["cache"]["hit_ratio"] is None else 100 * person["cache"]["hit_ratio"]),
+        ]
+        for person in entries
     ]

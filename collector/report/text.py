@@ -80,7 +80,31 @@ def render_text(report: dict[str, Any]) -> str:
     out += table(*tables.sessions(ranked, short=True))
     out += _more(len(sessions), MAX_ROWS, "more sessions")
     out += render_analyses(analyses)
+    out += render_tips(report.get("tips", []))
+    if report.get("team"):
+        out += render_team(report["team"])
     return "\n".join(out) + "\n"
+
+
+def render_team(people: Sequence[dict[str, Any]]) -> list[str]:
+    """The team breakdown: one usage row per person, then each person's models, analyses and tips."""
+    out = _section("By person (Langfuse user id)")
+    out += table(*tables.people(people))
+    for person in people:
+        out += _section(f"Person: {person['user_id']}")
+        out += table(*tables.models(person["models"]))
+        out += render_analyses(person["analyses"])
+        out += render_tips(person["tips"])
+    return out
+
+
+def render_tips(tips: Sequence[dict[str, Any]]) -> list[str]:
+    out = _section("Tips (each with its evidence and what it cost)")
+    out += table(*tables.tips(tips, short=True))
+    for tip in tips:
+        out += ["", f"  {tip['kind']}: {tip['summary']}"]
+        out += table(*tables.tip_evidence(tip, short=True), indent="    ")
+    return out
 
 
 def render_analyses(analyses: dict[str, Any]) -> list[str]:

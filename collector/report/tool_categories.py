@@ -82,7 +82,7 @@ def parse_categories(document: object, source: str) -> ToolCategories:
 @lru_cache(maxsize=1)
 def load_tool_categories(path: Path = CATEGORY_FILE) -> ToolCategories:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as error:
         raise CategoryTableError(f"{path}: {error}") from error
     return parse_categories(document, str(path))

@@ -98,13 +98,26 @@ def test_healthy_setup_passes_every_check(env: dict[str, str], services: HealthE
         "state dir": "ok",
         "spool": "ok",
         "last export": statuses["last export"],  # "ok" or "skip" depending on whether the probe run wrote status
+        "redaction": "ok",
         "collector": "ok",
         "alloy ready": "ok",
         "langfuse": "ok",
         "grafana": "ok",
     }
     assert statuses["last export"] in ("ok", "skip")
-    assert "0 of 9 checks failed" in output
+    assert "0 of 10 checks failed" in output
+    assert "redaction       off: http://127.0.0.1:" in output  # a local collector redacts; the hook does not
+
+
+def test_redaction_mode_is_shown_and_checked(env: dict[str, str], services: HealthEndpoints, tmp_path: Path) -> None:
+    remote = dict(env, CCOTEL_ENDPOINT="https://otlp.example.com")
+    _, statuses, output = doctor(remote, services, tmp_path, "--no-run")
+    assert statuses["redaction"] == "ok"
+    assert "on: https://otlp.example.com is not on this machine" in output and " rules]" in output
+    _, statuses, output = doctor(dict(remote, CCOTEL_REDACT="off"), services, tmp_path, "--no-run")
+    assert statuses["redaction"] == "ok" and "off (CCOTEL_REDACT=off)" in output
+    _, statuses, output = doctor(dict(env, CCOTEL_REDACT="always"), services, tmp_path, "--no-run")
+    assert statuses["redaction"] == "ok" and "on (CCOTEL_REDACT=always)" in output
 
 
 def test_missing_registration_fails_with_install_as_the_fix(

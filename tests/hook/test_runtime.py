@@ -65,7 +65,7 @@ def test_a_session_turn_by_turn_arrives_complete_and_once(sample: str, tmp_path:
         }
         assert (span.scope_name, span.scope_version) == ("ccotel", "0.1.0")
     assert otlp_sink.requests and all(r["content-encoding"] == "gzip" for r in otlp_sink.requests)
-    assert all(r["content-type"] == "application/x-protobuf" for r in otlp_sink.requests)
+    assert all(r["content-type"] == "application/json" for r in otlp_sink.requests)  # OTLP/JSON
     assert list((state_dir / "spool").iterdir()) == []
 
 

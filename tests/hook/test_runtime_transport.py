@@ -32,7 +32,7 @@ def _body() -> bytes:
     return spool.gzip_body(encode_spans([_span()], resource_attributes("i", "h")))
 
 
-def test_post_200_sends_gzip_protobuf_and_headers(otlp_sink: OtlpSink) -> None:
+def test_post_200_sends_gzip_otlp_json_and_headers(otlp_sink: OtlpSink) -> None:
     transport = Transport(otlp_sink.endpoint + "/v1/traces", {"authorization": "Bearer t"})
     result = transport.post(_body(), time.monotonic() + 2)
     second = transport.post(_body(), time.monotonic() + 2)  # the same kept-alive connection
@@ -41,6 +41,7 @@ def test_post_200_sends_gzip_protobuf_and_headers(otlp_sink: OtlpSink) -> None:
     assert len(otlp_sink.spans) == 2
     request = otlp_sink.requests[0]
     assert request["content-encoding"] == "gzip" and request["authorization"] == "Bearer t"
+    assert request["content-type"] == "application/json"
     assert request["user-agent"] == f"ccotel/{version('ccotel')}"
 
 

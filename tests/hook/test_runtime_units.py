@@ -285,3 +285,30 @@ def test_a_row_the_mapping_raises_on_is_skipped_alone(tmp_path: Path, monkeypatc
     assert got == clean.collect(turn_closed=True, final=True) and got
     assert session.result.bad_lines == 1
     assert any("skipped a main row the mapping cannot take: uuid='bad-1'" in line for line in log.lines)
+
+
+def test_a_batch_spooled_as_protobuf_by_an_earlier_version_is_still_sent_as_protobuf(tmp_path: Path) -> None:
+    """Batches written before the hook sent OTLP/JSON carry no `type`: they go out as what they are."""
+    import hashlib
+
+    from otlp_sink import OtlpSink
+
+    from ccotel.hook.delivery import deliver
+    from ccotel.hook.log import Log
+    from ccotel.hook.otlp import encode_request
+    from ccotel.hook.transport import Transport
+
+    state_dir = StateDir(tmp_path / "state").create()
+    span = Span(b"\x01" * 16, b"\x02" * 8, b"", "invoke_agent", SpanKind.INTERNAL, 1, 2, {"k": "v"})
+    body = spool.gzip_body(encode_request([span], resource_attributes("i", "h")).SerializeToString())
+    header = {"session": "old", "seq": 1, "spans": 1, "created_ns": 1, "body_bytes": len(body),
+              "sha256": hashlib.sha256(body).hexdigest()}  # the header an earlier version wrote
+    path = state_dir.spool / spool.batch_name(1, "old", 1)
+    atomic_write(path, spool.MAGIC + json.dumps(header).encode() + b"\n" + body)
+    assert spool.read_batch(spool.list_batches(state_dir.spool)[0]).content_type == spool.PROTOBUF
+    with OtlpSink() as sink:
+        transport = Transport(sink.endpoint + "/v1/traces")
+        report = deliver(state_dir, transport, time.monotonic() + 5, Log(None))
+        transport.close()
+        assert report.sent_batches == 1 and [s.span_id for s in sink.spans] == [span.span_id.hex()]
+        assert sink.requests[0]["content-type"] == "application/x-protobuf"

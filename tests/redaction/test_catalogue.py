@@ -51,8 +51,12 @@ def test_every_pattern_compiles_in_re2_and_replacement_shows_the_kind() -> None:
         assert f"[REDACTED:{rule.id}]" in rule.replacement
 
 
-def test_every_rule_has_examples_with_expected_output() -> None:
+def test_every_own_rule_has_examples_with_expected_output() -> None:
+    """The project's own rules; the generated ones are tested from their scanner patterns (test_outside)."""
     for rule in RULES:
+        if rule.source != "ccotel":
+            assert rule.secret and rule.source.split(":")[0] in {"betterleaks", "kingfisher"}, rule.id
+            continue
         assert rule.examples and rule.lookalikes, rule.id
         assert any(example.redacted is not None for example in rule.examples), rule.id
 

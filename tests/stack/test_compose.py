@@ -199,7 +199,8 @@ def test_volumes_are_named_and_declared(compose: dict[str, Any]) -> None:
             source = volume.split(":")[0]
             if source.startswith(("./", "/")):
                 assert source in {"./alloy", "./stack/alloy-logs", "./stack/tempo.yaml", "./stack/loki.yaml",
-                                  "./stack/prometheus.yml", "./stack/grafana/provisioning",
+                                  "./stack/prometheus.yml", "./stack/prometheus/rules",
+                                  "./stack/grafana/provisioning/datasources", "./stack/grafana/provisioning/dashboards",
                                   "./stack/grafana/dashboards", "/var/run/docker.sock"}, f"{name}: {volume}"
                 if source.startswith("./"):
                     assert (REPO / source).exists(), f"{name} mounts missing {source}"

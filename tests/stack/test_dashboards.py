@@ -28,7 +28,7 @@ COLLECTOR_ATTRIBUTES = {"gen_ai.usage.cost", "claude_code.cost.status", "claude_
 
 def dashboards() -> list[tuple[str, dict[str, Any]]]:
     files = sorted(DASHBOARDS.glob("*.json"))
-    assert len(files) == 4
+    assert len(files) == 6
     return [(path.name, json.loads(path.read_text(encoding="utf-8"))) for path in files]
 
 
@@ -78,7 +78,8 @@ def test_promql_analysis_finds_names_labels_and_context() -> None:
 
 def test_every_dashboard_parses_with_unique_ids_and_uids() -> None:
     uids = [dashboard["uid"] for _, dashboard in dashboards()]
-    assert sorted(uids) == ["ccotel-overview", "ccotel-pipeline", "ccotel-sessions", "ccotel-tools"]
+    assert sorted(uids) == ["ccotel-activity", "ccotel-overview", "ccotel-pipeline", "ccotel-sessions",
+                            "ccotel-team", "ccotel-tools"]
     for name, dashboard in dashboards():
         ids = [item["id"] for item in panels(dashboard)]
         assert len(ids) == len(set(ids)), name
@@ -134,6 +135,10 @@ def test_promql_uses_only_catalogued_metrics_and_labels() -> None:
                 assert label in labels[selector.metric], f"{where}: {selector.metric} has no label {label}"
             used_labels |= labels[selector.metric]
             checked += 1
+        # label_replace(v, "dst", "$1", "src", "(.*)") copies a catalogued label under a new name.
+        for destination, source in re.findall(r'"(\w+)", "\$1", "(\w+)"', target["expr"]):
+            assert source in used_labels, f"{where}: label_replace from {source}, which none of its metrics has"
+            used_labels.add(destination)
         for label in facts.grouping_labels:
             assert label in used_labels, f"{where}: groups by {label}, which none of its metrics has"
         for label in re.findall(r"\{\{\s*(\w+)\s*\}\}", target.get("legendFormat", "")):

@@ -1,0 +1,1 @@
+"""ccotel.collector.otelcol: the test collector (upstream OpenTelemetry Collector) and the alloy/ translator."""
