@@ -76,12 +76,12 @@ class Session:
         self.state = loaded
         self._committed = raw or b""
         self._fed: list[tuple[str, list[dict[str, Any]]]] = []
-        self.mapper = SessionMapper(self.session_id, self.options, state=loaded.get("mapper"))
+        self.mapper = SessionMapper(self.session_id, self.options, state=loaded.get("mapper"), owned=True)
         return self
 
     def _rebuild(self, replay: list[tuple[str, list[dict[str, Any]]]]) -> SessionMapper:
         mapper_state = json.loads(self._committed).get("mapper") if self._committed else None
-        mapper = SessionMapper(self.session_id, self.options, state=mapper_state)
+        mapper = SessionMapper(self.session_id, self.options, state=mapper_state, owned=True)
         for source, rows in replay:
             if source.startswith("meta:"):
                 mapper.feed_meta(source[len("meta:") :], rows[0])

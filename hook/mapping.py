@@ -61,12 +61,14 @@ def _fresh_state() -> Record:
 class SessionMapper:
     """Maps one Claude Code session (main file + subagent files) to spans, across hook runs."""
 
-    def __init__(self, session_id: str, options: MappingOptions, state: dict[str, Any] | None = None) -> None:
+    def __init__(self, session_id: str, options: MappingOptions, state: dict[str, Any] | None = None,
+                 *, owned: bool = False) -> None:
+        """owned=True: state was just decoded for this mapper alone, which may then change it in place (no copy)."""
         self._session_id = session_id
         self._options = options
         max_chars = max(int(options.max_content_chars), 64)
         self._limits = _records.Limits(max_chars, max(4 * max_chars, 100_000), options.content != "metadata")
-        self._state: Record = _restore(state)
+        self._state: Record = _restore(state, copy=not owned)
 
     @property
     def state(self) -> dict[str, Any]:
@@ -305,12 +307,13 @@ class SessionMapper:
         return collector.finish(final)
 
 
-def _restore(state: dict[str, Any] | None) -> Record:
-    """A private copy of a persisted state; a fresh one if it is missing, of another version or malformed."""
+def _restore(state: dict[str, Any] | None, copy: bool = True) -> Record:
+    """A private copy of a persisted state (the state itself if copy=False); a fresh one if it is missing, of
+    another version or malformed."""
     fresh = _fresh_state()
     if not isinstance(state, dict) or state.get("v") != STATE_VERSION:
         return fresh
-    restored: Record = json.loads(json.dumps(state))
+    restored: Record = json.loads(json.dumps(state)) if copy else state
     for key, default in fresh.items():
         if key not in restored:
             restored[key] = default  # a state written before this key existed

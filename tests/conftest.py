@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,3 +48,10 @@ def copy_config_dir(sample: Path, destination: Path) -> Path:
     """Copy a sample laid out as a CLAUDE_CONFIG_DIR, so a test may append to or damage its files."""
     shutil.copytree(sample, destination)
     return destination
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on right now (for the real servers the tests start)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -4,7 +4,6 @@ loopback OTLP/HTTP logs endpoint."""
 from __future__ import annotations
 
 import gzip
-import socket
 import subprocess
 import threading
 import time
@@ -15,6 +14,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from conftest import free_port
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest,
     ExportLogsServiceResponse,
@@ -25,12 +25,6 @@ from ccotel.collector.otelcol.run import write_config
 from ccotel.collector.otelcol.translate import translate
 
 ALLOY = Path(__file__).resolve().parents[1] / "alloy"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def http_get(url: str) -> tuple[int, str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import struct
 import subprocess
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from conftest import free_port
 
 Labels = dict[str, str]
 Series = tuple[Labels, Sequence[tuple[float, float]]]
@@ -77,12 +77,6 @@ def snappy_literal(data: bytes) -> bytes:
             out += bytes([61 << 2]) + struct.pack("<H", length)
         out += chunk
     return bytes(out)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -16,7 +16,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from e2e.prometheus import REPO, free_port
+from conftest import free_port
+from e2e.prometheus import REPO
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 BINARY = REPO / "build" / "otelcol" / "ccotel-otelcol"

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, PRICING_SCENARIOS
+from conftest import FIXTURES, PRICING_SCENARIOS, free_port
 from e2e import summary
 from e2e.collector import Collector, component_count, release
 from e2e.corpus import GeneratedSession, secrets, write_session, write_turns
 from e2e.native import NativeBatch, send
-from e2e.prometheus import Prometheus, free_port
+from e2e.prometheus import Prometheus
 from e2e.sinks import SignalSink
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -17,15 +16,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from conftest import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 RULES_DIR = REPO / "stack" / "prometheus" / "rules"
 BINARY = shutil.which("prometheus") or "/usr/bin/prometheus"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def rule_files() -> list[Path]:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from otelcol_support import free_port, http_get
+from conftest import free_port
+from otelcol_support import http_get
 
 from ccotel.collector.otelcol import binary
 from ccotel.commands.main import main
