@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import pickle
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -43,7 +44,8 @@ _READER_SOURCES = ("hook/mapping.py", "hook/_records.py", "hook/_spans.py", "hoo
                    "collector/pricing/catalogue.py", "collector/pricing/prices.yaml",
                    "collector/pricing/price_overrides.yaml", "collector/report/analytics.py",
                    "collector/report/tips.py", "collector/report/tool_categories.py",
-                   "collector/report/tool_categories.yaml", "commands/_stored_sessions.py")
+                   "collector/report/tool_categories.yaml", "collector/report/fold.py",
+                   "commands/_stored_sessions.py")
 
 
 def default_store_path(environ: dict[str, str] | None = None) -> Path:
@@ -62,6 +64,34 @@ def reader_fingerprint() -> str:
         digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"(missing)"))
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     return f"mapping/{STATE_VERSION} content/{CONTENT_CHARS} python/{version} code/{digest.hexdigest()[:16]}"
+
+
+def session_stats(sessions: list[SessionFiles]) -> dict[str, dict[str, list[int]]]:
+    """Each session's file stats (main file path -> path -> [size, mtime_ns, inode]), taken once per run and
+    before any read (a file that grows after that is read again next time); a vanished session is left out."""
+    out = {}
+    for files in sessions:
+        try:
+            out[str(files.main)] = _file_stats(files)
+        except OSError:
+            continue
+    return out
+
+
+def input_state(sessions: list[SessionFiles], stats: dict[str, dict[str, list[int]]]) -> str | None:
+    """A digest of what a report is computed from, beside the arguments and the store's fingerprint: every
+    session's files (paths, sizes, mtimes, inodes, in discovery order) and the code that turns the stored
+    facts into the printed report. None when a file cannot be read (it vanished: no shortcut then)."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256(f"{sys.version_info.major}.{sys.version_info.minor}".encode())
+    for path in sorted((*(package / "collector" / "report").glob("*.*"), package / "commands" / "report.py")):
+        if path.suffix in (".py", ".yaml"):
+            digest.update(path.name.encode() + path.read_bytes())
+    for files in sessions:
+        if str(files.main) not in stats:
+            return None
+        digest.update(stats_text(stats[str(files.main)]).encode() + b"\n")
+    return digest.hexdigest()
 
 
 def _slim_block(block: Any) -> Any:
@@ -140,19 +170,25 @@ def _agent_meta(agent_file: Path) -> dict[str, Any] | None:
 
 
 Pricer = Callable[[SpanRecord], SpanRecord]
+Fresh = tuple[list[SpanRecord], list[SpanRecord]]  # a session read from the start: complete and open records
 
 
-def refresh_session(store: ReportStore, files: SessionFiles, known_stats: str | None, price: Pricer) -> None:
-    """Bring one session's records in the store up to date with its files; records are stored priced."""
-    stats = _file_stats(files)
+def refresh_session(
+    store: ReportStore, files: SessionFiles, known_stats: str | None, price: Pricer,
+    taken: dict[str, list[int]] | None = None,
+) -> Fresh | None:
+    """Bring one session's records in the store up to date with its files; records are stored priced.
+    taken: the files' stats taken earlier in the run (session_stats), else taken now. Returns the session's
+    records (complete, open) when it was read from the start, which the caller may use instead of the store's."""
+    stats = taken if taken is not None else _file_stats(files)
     if known_stats is not None and known_stats == stats_text(stats):
-        return
+        return None
     key = str(files.main)
     stored = store.session(key) if known_stats is not None else None
     restart = stored is None or stored.mapper_state is None or not set(stored.files) <= set(stats)
     if restart or stored is None:
         stored = StoredSession(key, files.session_id, files.project_dir, {}, {}, None, 0)
-    options = MappingOptions(content="full", max_content_chars=CONTENT_CHARS)
+    options = MappingOptions(content="prompts", max_content_chars=CONTENT_CHARS)
     mapper = SessionMapper(files.session_id, options, state=stored.mapper_state)
     sources = [("main", files.main, None)]
     sources += [(f"agent-{path.stem.removeprefix('agent-')}", path, _agent_meta(path)) for path in files.agents]
@@ -163,8 +199,7 @@ def refresh_session(store: ReportStore, files: SessionFiles, known_stats: str | 
             mapper.feed_meta(source.removeprefix("agent-"), meta)
         for read in _read_chunks(path, stored.files.get(str(path))):
             if read.restarted and not restart:  # shrank, replaced or rewritten: map the whole session again
-                refresh_session(store, files, None, price)
-                return
+                return refresh_session(store, files, None, price, taken)
             if read.rows:
                 mapper.feed(source, read.rows)
                 complete += _records(mapper.collect(), files, price)
@@ -176,7 +211,9 @@ def refresh_session(store: ReportStore, files: SessionFiles, known_stats: str | 
         closing.feed(source, [row])
     tail = closing.collect(turn_closed=True, final=True)
     stored.mapper_state, stored.stats = mapper.state, stats
-    store.save(stored, complete, _records(tail, files, price), restart=restart)
+    open_records = _records(tail, files, price)
+    store.save(stored, complete, open_records, restart=restart)
+    return (complete, open_records) if restart else None
 
 
 def _records(spans: list[Any], files: SessionFiles, price: Pricer) -> list[SpanRecord]:
@@ -184,9 +221,11 @@ def _records(spans: list[Any], files: SessionFiles, price: Pricer) -> list[SpanR
 
 
 class LazyPrices:
-    """The price table, loaded (YAML, validation) only when a record needs pricing: not on a warm run."""
+    """The price table, loaded (YAML, validation) only when a record needs pricing: not on a warm run. With a
+    store, the parsed table is kept in it (pickled: the store's fingerprint covers the price files and code)."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: ReportStore | None = None) -> None:
+        self.store = store
         self.table: Any = None
         self._by_model: dict[str, Any] = {}  # model name -> the table cut to the one entry that prices it
 
@@ -204,7 +243,7 @@ class LazyPrices:
         if self.table is None:
             from ccotel.collector.pricing.table import load_price_table
 
-            self.table = load_price_table()
+            self.table = kept_in(self.store, "price_table", load_price_table)
         return self.table
 
     def price(self, record: SpanRecord) -> SpanRecord:
@@ -213,27 +252,43 @@ class LazyPrices:
         return price_record(record, self._table_for(record.model))
 
 
+def kept_in(store: ReportStore | None, key: str, load: Callable[[], Any]) -> Any:
+    """What load() returns, kept pickled in the store (whose fingerprint covers the files and code it reads)."""
+    kept = store.blob(key) if store is not None else None
+    if kept is not None:
+        return pickle.loads(kept)
+    value = load()
+    if store is not None:
+        store.save_blob(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    return value
+
+
 class StoredReader:
     """Keeps the store's sessions up to date (priced records) and forgets those whose main file is gone."""
 
-    def __init__(self, store: ReportStore, prices: LazyPrices) -> None:
+    def __init__(
+        self, store: ReportStore, prices: LazyPrices, taken: dict[str, dict[str, list[int]]] | None = None
+    ) -> None:
+        self.taken = taken or {}  # session_stats of this run
         self.store = store
         self.prices = prices
         self.price = prices.price
         self._stats = store.stats()
         self._seen: set[str] = set()
 
-    def refresh(self, files: SessionFiles) -> None:
+    def refresh(self, files: SessionFiles) -> Fresh | None:
         key = str(files.main)
         self._seen.add(key)
-        refresh_session(self.store, files, self._stats.get(key), self.price)
+        return refresh_session(self.store, files, self._stats.get(key), self.price, self.taken.get(key))
 
     def prices_source(self) -> str:
         """The price table's name: the stored one when no record needed pricing (the fingerprint pins the table)."""
-        if self.prices.table is None and (stored := self.store.meta("prices")):
+        stored = self.store.meta("prices")
+        if self.prices.table is None and stored:
             return stored
         source = str(self.prices.get().source)
-        self.store.set_meta("prices", source)
+        if source != stored:
+            self.store.set_meta("prices", source)
         return source
 
     def forget_missing(self) -> int:

@@ -124,7 +124,7 @@ def _rows(path: Path) -> Iterator[list[dict[str, Any]]]:
 
 def map_session(files: SessionFiles) -> list[Span]:
     """All spans of one finished session (main transcript, then its subagents)."""
-    mapper = SessionMapper(files.session_id, MappingOptions(content="full", max_content_chars=CONTENT_CHARS))
+    mapper = SessionMapper(files.session_id, MappingOptions(content="prompts", max_content_chars=CONTENT_CHARS))
     for rows in _rows(files.main):
         mapper.feed("main", rows)
     for agent_file in files.agents:

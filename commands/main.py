@@ -46,10 +46,13 @@ def _top_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line. `ccotel hook` (argv None: this process is the hook) ends the process itself when done."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["hook"] and not {"-h", "--help"} & set(args[1:]):  # after every Claude response: no argparse
-        from ccotel.hook.main import run
+        from ccotel.hook.main import run, run_and_exit
 
+        if argv is None:
+            run_and_exit()
         return int(run())
     if not args or args[0] not in COMMANDS:
         parser = _top_parser()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
-from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -64,24 +64,33 @@ def check_window(args: argparse.Namespace) -> None:
 
 def emit(report: dict[str, Any], args: argparse.Namespace, title: str) -> int:
     """Print text or JSON, write the HTML file when asked."""
+    write_html(report, args, title)
+    sys.stdout.write(rendered(report, args))
+    return 0
+
+
+def write_html(report: dict[str, Any], args: argparse.Namespace, title: str) -> None:
+    if not args.html:
+        return
+    from ccotel.collector.report.html import render_html
+
+    path = Path(args.html).expanduser()
+    try:  # private by default (0600): the report quotes prompts
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(render_html(report, title))
+    except OSError as error:
+        raise CcotelError(f"cannot write {path}: {error.strerror or error}") from error
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def rendered(report: dict[str, Any], args: argparse.Namespace) -> str:
+    """What goes to stdout: the JSON document or the text report."""
+    if args.json:
+        return json.dumps(report, indent=2) + "\n"
     from ccotel.collector.report.text import render_text
 
-    if args.html:
-        from ccotel.collector.report.html import render_html
-
-        path = Path(args.html).expanduser()
-        try:  # private by default (0600): the report quotes prompts
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(render_html(report, title))
-        except OSError as error:
-            raise CcotelError(f"cannot write {path}: {error.strerror or error}") from error
-        print(f"wrote {path}", file=sys.stderr)
-    if args.json:
-        sys.stdout.write(json.dumps(report, indent=2) + "\n")
-    else:
-        sys.stdout.write(render_text(report))
-    return 0
+    return render_text(report)
 
 
 def _opened(open_store: Any, path: Path) -> Any:
@@ -114,45 +123,109 @@ def add_session(records: list[Any], builder: Any, tips: Any) -> tuple[Any, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ccotel.collector.report.builder import ReportBuilder
-    from ccotel.collector.report.tips import TipsBuilder
-    from ccotel.collector.report.tool_categories import load_tool_categories
+    # Reading builds many objects that live to the end of the run, and few reference cycles: without the
+    # cyclic collector's passes over them the run is faster, and memory is what the objects take.
+    gc.disable()
+    try:
+        return _run(args)
+    finally:
+        gc.enable()
+
+
+def _run(args: argparse.Namespace) -> int:
     from ccotel.commands.local_usage import LocalHistory, discover_sessions, projects_dirs
 
     check_window(args)
     roots = projects_dirs(args.projects_dir)
-    if next(discover_sessions(roots), None) is None:  # one line, not pages of empty tables
+    sessions = list(discover_sessions(roots))
+    if not sessions:  # one line, not pages of empty tables
         where = ", ".join(str(root) for root in roots)
         raise CcotelError(f"no Claude Code transcripts in {where} (use --projects-dir DIR or set CLAUDE_CONFIG_DIR)")
-    categories = load_tool_categories()
-    builder = ReportBuilder(categories, min_repeats=args.min_repeats)
     history = LocalHistory(roots, args.since, args.until, args.project)
-    with ExitStack() as stack:
-        if args.no_cache:
-            from ccotel.collector.pricing.costing import price_record
-            from ccotel.collector.pricing.table import load_price_table
+    if args.no_cache:
+        report = _report(args, history, _unstored(history, args))
+        write_html(report, args, TITLE)
+        text = rendered(report, args)
+    else:
+        from ccotel.commands._history_store import default_store_path, input_state, open_store, session_stats
+        from ccotel.commands._stored_sessions import read_in_two_processes, stale_sessions
 
-            table = load_price_table()
-            tips = TipsBuilder(table, args.min_repeats)
-            for records in history.sessions():
-                add_session([price_record(record, table) for record in records], builder, tips)
-            prices = str(table.source)
-        else:
-            from ccotel.commands._history_store import LazyPrices, StoredReader, default_store_path, open_store
-            from ccotel.commands._stored_sessions import stored_sessions
+        path = default_store_path()
+        with _opened(open_store, path) as store:
+            # the same arguments over files in the same state print what they printed last time
+            key = None if args.html else _arguments_key(args, roots)
+            taken = session_stats(sessions)
+            state = input_state(sessions, taken) if key else None
+            cached = store.output(key, state) if key and state else None
+            if cached is not None:
+                sys.stdout.write(cached)
+                return 0
+            stale = stale_sessions(store, sessions, taken)
+        # closed first: a helper process must not inherit an open SQLite connection
+        read_in_two_processes(lambda: _opened(open_store, path), stale, history, taken)
+        with _opened(open_store, path) as store:
+            report = _report(args, history, _stored(store, sessions, history, args, taken))
+            write_html(report, args, TITLE)
+            text = rendered(report, args)
+            if key and state and not history.skipped:
+                store.save_output(key, state, text)
+    sys.stdout.write(text)
+    return 0
 
-            reader = StoredReader(stack.enter_context(_opened(open_store, default_store_path())), LazyPrices())
-            tips = TipsBuilder(reader.prices.get(), args.min_repeats)
-            for facts, tip_facts in stored_sessions(history, reader, lambda records: summarise(records, categories)):
-                if facts is None:
-                    continue
-                builder.add(facts)  # stored records are priced already
-                if tip_facts is not None:
-                    tips.add(tip_facts)
-            reader.forget_missing()
-            prices = reader.prices_source()
+
+TITLE = "ccotel report"
+
+
+def _arguments_key(args: argparse.Namespace, roots: list[Path]) -> str:
+    since, until = (day.isoformat() if day else None for day in (args.since, args.until))
+    return json.dumps([[str(root) for root in roots], since, until, args.project, args.min_repeats, bool(args.json)])
+
+
+def _unstored(history: Any, args: argparse.Namespace) -> tuple[Any, Any, str]:
+    """Every transcript read and priced again: (ReportBuilder, TipsBuilder, price table name)."""
+    from ccotel.collector.pricing.costing import price_record
+    from ccotel.collector.pricing.table import load_price_table
+    from ccotel.collector.report.builder import ReportBuilder
+    from ccotel.collector.report.tips import TipsBuilder
+    from ccotel.collector.report.tool_categories import load_tool_categories
+
+    builder = ReportBuilder(load_tool_categories(), min_repeats=args.min_repeats)
+    table = load_price_table()
+    tips = TipsBuilder(table, args.min_repeats)
+    for records in history.sessions():
+        add_session([price_record(record, table) for record in records], builder, tips)
+    return builder, tips, str(table.source)
+
+
+def _stored(
+    store: Any, sessions: list[Any], history: Any, args: argparse.Namespace, taken: dict[str, Any]
+) -> tuple[Any, Any, str]:
+    """The same through the store: only what changed is read, summarised sessions are reused."""
+    from ccotel.collector.report.builder import ReportBuilder
+    from ccotel.collector.report.tips import TipsBuilder
+    from ccotel.collector.report.tool_categories import load_tool_categories
+    from ccotel.commands._history_store import LazyPrices, StoredReader, kept_in
+    from ccotel.commands._stored_sessions import stored_sessions
+
+    categories = kept_in(store, "tool_categories", load_tool_categories)
+    builder = ReportBuilder(categories, min_repeats=args.min_repeats)
+    reader = StoredReader(store, LazyPrices(store), taken)
+    tips = TipsBuilder(reader.prices.get(), args.min_repeats)
+    for facts, tip_facts in stored_sessions(history, reader, categories, sessions):
+        if facts is None:
+            continue
+        builder.add(facts)  # stored records are priced already
+        if tip_facts is not None:
+            tips.add(tip_facts)
+    reader.forget_missing()
+    return builder, tips, reader.prices_source()
+
+
+def _report(args: argparse.Namespace, history: Any, built: tuple[Any, Any, str]) -> dict[str, Any]:
+    builder, tips, prices = built
     for problem in history.skipped:
         print(f"ccotel report: skipped {problem}", file=sys.stderr)
+    roots = history.roots
     source = {
         "kind": "local",
         "projects_dirs": [str(root) for root in roots],
@@ -164,4 +237,4 @@ def run(args: argparse.Namespace) -> int:
         "skipped_sessions": history.skipped,
         "description": ", ".join(str(root) for root in roots) + f" (prices: {prices})",
     }
-    return emit(builder.build(source) | {"tips": tips.build()}, args, "ccotel report")
+    return builder.build(source) | {"tips": tips.build()}

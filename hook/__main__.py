@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from ccotel.hook.main import run
+from ccotel.hook.main import run_and_exit
 
-raise SystemExit(run())
+run_and_exit()

@@ -73,8 +73,10 @@ class Collector:
                 if not turn.get("root_done"):
                     self.spans.append(_spans.root_span(self.emit, trace, root, turn))
                 state["turns"].remove(turn)
-                if not state["closed"] or state["closed"][-1][0] != turn["prompt"]:
-                    state["closed"] = [*state["closed"], [turn["prompt"], turn["start"]]][-KEEP_CLOSED_TURNS:]
+                closed = state["closed"]
+                if not closed or closed[-1][0] != turn["prompt"]:
+                    closed.append([turn["prompt"], turn["start"]])  # in place: the mapper keeps an index of it
+                    del closed[:-KEEP_CLOSED_TURNS]
 
     def agents(self, final: bool) -> None:
         for _ in range(8):  # a nested subagent is placed one pass after its parent

@@ -31,17 +31,24 @@ _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "tool_use": "tool_call",
 
 class Limits(Plain):
     """max_chars: per content attribute; cap: per string while a record is open (bounds the state);
-    keep: content mode "full"."""
+    keep: the prompts and the tool calls' arguments (content modes "full" and "prompts");
+    calls: what each call read and wrote besides, its messages and tool results (content mode "full")."""
 
-    __slots__ = ("cap", "keep", "max_chars")
+    __slots__ = ("calls", "cap", "keep", "max_chars")
 
-    def __init__(self, max_chars: int, cap: int, keep: bool) -> None:
+    def __init__(self, max_chars: int, cap: int, keep: bool, calls: bool | None = None) -> None:
         self.max_chars, self.cap, self.keep = max_chars, cap, keep
+        self.calls = keep if calls is None else calls
 
     def render(self, attribute: str, value: Any) -> Record | None:
+        """A prompt or a tool call's arguments."""
         if not self.keep or value is None:
             return None
         return content.content_attributes(attribute, value, self.max_chars)
+
+    def render_call(self, attribute: str, value: Any) -> Record | None:
+        """A call's input or output messages, a tool's result, a run's answer."""
+        return self.render(attribute, value) if self.calls else None
 
 
 def new_context(first_ns: int | None) -> Record:
@@ -149,14 +156,14 @@ def absorb_user(context: Record, row: dict[str, Any], limits: Limits,
         tool["closed"] = True
         tool["is_error"] = block.get("is_error") is True
         full_result = content.tool_result_value(block, None)  # rendered now: exact length and sha256
-        tool["result"] = limits.render(sc.GEN_AI_TOOL_CALL_RESULT, full_result)
+        tool["result"] = limits.render_call(sc.GEN_AI_TOOL_CALL_RESULT, full_result)
         result_meta = row.get("toolUseResult")
         if tool["name"] in AGENT_TOOLS and tool_id:
             meta = result_meta if isinstance(result_meta, dict) else {}
             agent_id = transcript.text_of(meta.get("agentId")) or _agent_id_in_text(full_result)
             if agent_id:
                 links.append((agent_id, tool_id, meta))
-    if limits.keep:
+    if limits.calls:
         context["input"].extend(user_message(row, limits.cap))
 
 
@@ -190,7 +197,7 @@ def finish_group(group: Record, limits: Limits) -> None:
         output["finish_reason"] = _FINISH.get(group["stop"], group["stop"])
     elif group["error"] is not None:
         output["finish_reason"] = "error"
-    group["output"] = limits.render(sc.GEN_AI_OUTPUT_MESSAGES, [output])
+    group["output"] = limits.render_call(sc.GEN_AI_OUTPUT_MESSAGES, [output])
 
 
 def absorb_assistant(context: Record, row: dict[str, Any], limits: Limits) -> list[tuple[str, Any]]:
@@ -216,7 +223,7 @@ def absorb_assistant(context: Record, row: dict[str, Any], limits: Limits) -> li
         previous = groups.get(context["open"]) if context["open"] else None
         if previous is not None:
             finish_group(previous, limits)
-        rendered_input = limits.render(sc.GEN_AI_INPUT_MESSAGES, content.merge_messages(context["input"]) or None)
+        rendered_input = limits.render_call(sc.GEN_AI_INPUT_MESSAGES, content.merge_messages(context["input"]) or None)
         group = {"start": ts, "end": ts, "uuids": [], "model": None, "usage": None, "total": -1,
                  "stop": None, "parts": [], "closed": False, "error": None, "output": None, "asks_tool": False,
                  "input": rendered_input, "msg_id": transcript.text_of(message.get("id")),
@@ -245,7 +252,7 @@ def absorb_assistant(context: Record, row: dict[str, Any], limits: Limits) -> li
         part = content.block_part(block, limits.cap)
         if part is None:
             continue
-        if limits.keep:
+        if limits.calls:
             group["parts"].append(part)
         if part["type"] == "text" and part["content"].strip():
             context["text"] = part["content"]

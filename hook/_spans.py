@@ -37,8 +37,8 @@ class Emit(Plain):
         if cut:
             attributes[sc.CC_CONTENT_TRUNCATED] = (*attributes.get(sc.CC_CONTENT_TRUNCATED, ()), *cut)
 
-    def add_content(self, attributes: dict[str, Any], attribute: str, value: Any) -> None:
-        self.add(attributes, self.limits.render(attribute, value))
+    def add_call_content(self, attributes: dict[str, Any], attribute: str, value: Any) -> None:
+        self.add(attributes, self.limits.render_call(attribute, value))
 
 
 def text_messages(role: str, text: str | None) -> list[Record] | None:
@@ -126,7 +126,7 @@ def root_span(emit: Emit, trace: bytes, span_id: bytes, turn: Record) -> Span:
     if not turn["prompt"].startswith(("ts:", transcript.NO_PROMPT)):
         attributes[sc.CC_PROMPT_UUID] = turn["prompt"]
     emit.add(attributes, turn["prompt_input"])
-    emit.add_content(attributes, sc.GEN_AI_OUTPUT_MESSAGES, text_messages("assistant", turn["text"]))
+    emit.add_call_content(attributes, sc.GEN_AI_OUTPUT_MESSAGES, text_messages("assistant", turn["text"]))
     status, message = StatusCode.UNSET, ""
     if turn["error"] is not None:
         attributes[sc.ERROR_TYPE] = turn["error"]["type"]
@@ -151,8 +151,8 @@ def agent_span(emit: Emit, trace: bytes, span_id: bytes, parent: bytes, agent_id
     if info.get("shape") == "background" or info.get("status") == "async_launched":
         attributes[sc.CC_AGENT_BACKGROUND] = True
     prompt = text_messages("user", info.get("prompt")) or (run["prompt_msgs"] or None)
-    emit.add_content(attributes, sc.GEN_AI_INPUT_MESSAGES, prompt)
-    emit.add_content(attributes, sc.GEN_AI_OUTPUT_MESSAGES, text_messages("assistant", run["text"]))
+    emit.add_call_content(attributes, sc.GEN_AI_INPUT_MESSAGES, prompt)
+    emit.add_call_content(attributes, sc.GEN_AI_OUTPUT_MESSAGES, text_messages("assistant", run["text"]))
     start = run["first"] if run["first"] is not None else 0
     end = run["last"] if run["last"] is not None else start
     return Span(trace, span_id, parent, f"invoke_agent {agent_type}" if agent_type else "invoke_agent",

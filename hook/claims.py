@@ -21,21 +21,20 @@ Any OSError is the caller's to log and ignore (fail-open).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from ccotel.hook.state import ensure_private_dir, session_key
 
 KEEP_COPIED_TRACES = 64  # trace ids (hex) of skipped copies kept in a session's checkpoint
 
 
-def claim_path(claims_dir: Path, prompt_uuid: str) -> Path:
+def claim_path(claims_dir: str, prompt_uuid: str) -> str:
     """claims/<shard>/<name>: the uuid itself when it is file-name safe (else a hash of it), sharded by 2 chars."""
     name = session_key(prompt_uuid)
     shard = name[2:4] if name.startswith("h-") else name[:2]
-    return claims_dir / shard / name
+    return os.path.join(claims_dir, shard, name)
 
 
-def claim(claims_dir: Path, prompt_uuid: str, key: str) -> str | None:
+def claim(claims_dir: str, prompt_uuid: str, key: str) -> str | None:
     """Claim the turn for session `key`. Returns the key of the session that claimed it first when that is
     ANOTHER session (the turn is a copy), else None (claimed now, or by this session in an earlier run).
 
@@ -47,7 +46,7 @@ def claim(claims_dir: Path, prompt_uuid: str, key: str) -> str | None:
             os.symlink(key, path)
         except FileNotFoundError:  # the first claim in this shard
             ensure_private_dir(claims_dir)
-            ensure_private_dir(path.parent)
+            ensure_private_dir(os.path.dirname(path))
             os.symlink(key, path)
     except FileExistsError:
         owner = os.readlink(path)

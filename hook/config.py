@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from ccotel.hook._plain import Plain
 
@@ -64,14 +62,14 @@ class Settings(Plain):
 
     def __init__(
         self, *, endpoint: str = DEFAULT_ENDPOINT, headers: dict[str, str] | None = None,
-        state_dir: Path | None = None, content: str = "full", max_content_chars: int = DEFAULT_MAX_CONTENT_CHARS,
+        state_dir: str | None = None, content: str = "full", max_content_chars: int = DEFAULT_MAX_CONTENT_CHARS,
         enabled: bool = True, debug: bool = False, user_id: str = "", resource_attributes: dict[str, str] | None = None,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS, spool_max_bytes: int = DEFAULT_SPOOL_MAX_BYTES,
         backfill_spans_per_second: float = DEFAULT_BACKFILL_SPANS_PER_SECOND, redact: str = "auto",
         warnings: tuple[str, ...] = (),
     ) -> None:
         self.endpoint, self.headers = endpoint, dict(headers or {})
-        self.state_dir = Path("~/.ccotel") if state_dir is None else state_dir
+        self.state_dir = os.path.expanduser("~/.ccotel") if state_dir is None else os.fspath(state_dir)
         self.content, self.max_content_chars, self.enabled, self.debug = content, max_content_chars, enabled, debug
         self.user_id, self.resource_attributes = user_id, dict(resource_attributes or {})
         self.timeout_seconds, self.spool_max_bytes = timeout_seconds, spool_max_bytes
@@ -103,7 +101,7 @@ def is_local_endpoint(url: str) -> bool:
     """Is the URL's host `localhost` or a loopback address? Judged on the text, never resolved: any other
     name or form (a LAN address, a DNS name, `127.1`) counts as remote, so the doubt falls on redacting."""
     try:
-        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+        host = split_endpoint(url)[1].rstrip(".").lower()
     except ValueError:
         return False
     if host == "localhost":
@@ -123,6 +121,43 @@ def is_local_endpoint(url: str) -> bool:
     return False
 
 
+_PLAIN_AUTHORITY = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:")
+
+
+def split_endpoint(url: str) -> tuple[str, str, int | None, str]:
+    """(scheme, host (lower case, "" if none), port or None, path with its query) as urllib.parse.urlsplit reads
+    them. A URL written the plain way (`http://host:port/path`) is split here: urllib.parse and the ipaddress
+    module it loads cost every hook run ~3 ms. Anything else (IPv6, user info, a query, odd characters) goes
+    to urlsplit. Raises ValueError where urlsplit does (a bad port)."""
+    scheme, sep, rest = url.partition("://")
+    authority = rest.partition("/")[0]
+    path = rest[len(authority):]
+    host, colon, port = authority.partition(":")
+    if sep and scheme in ("http", "https") and host and set(authority) <= _PLAIN_AUTHORITY \
+            and ":" not in port and (not colon or (port.isdigit() and len(port) <= 5)) \
+            and all(char > " " and char not in "?#" for char in path):
+        number = int(port) if port else None
+        if number is not None and number > 65535:
+            raise ValueError(f"Port out of range 0-65535: {port}")
+        return scheme, host.lower(), number, path
+    return split_by_urlsplit(url)
+
+
+def split_by_urlsplit(url: str) -> tuple[str, str, int | None, str]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname or "", parts.port, parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _unquote(text: str) -> str:
+    if "%" not in text:
+        return text
+    from urllib.parse import unquote
+
+    return unquote(text)
+
+
 def parse_key_values(text: str, setting: str, warnings: list[str]) -> dict[str, str]:
     """`k=v,k2=v2` with percent-decoding, as OTEL_EXPORTER_OTLP_HEADERS and OTEL_RESOURCE_ATTRIBUTES do."""
     pairs: dict[str, str] = {}
@@ -130,11 +165,11 @@ def parse_key_values(text: str, setting: str, warnings: list[str]) -> dict[str, 
         if not item.strip():
             continue
         key, sep, value = item.partition("=")
-        key = unquote(key.strip())
+        key = _unquote(key.strip())
         if not sep or not key:
             warnings.append(f"{setting}: ignored {item.strip()!r} (expected key=value)")
             continue
-        pairs[key] = unquote(value.strip())
+        pairs[key] = _unquote(value.strip())
     return pairs
 
 
@@ -184,9 +219,10 @@ def project_env(cwd: str | os.PathLike[str] | None, warnings: list[str]) -> dict
     if not cwd:
         return found
     for name in ("settings.json", "settings.local.json"):
-        path = Path(cwd) / ".claude" / name
+        path = os.path.join(os.fspath(cwd), ".claude", name)
         try:
-            text = path.read_text(encoding="utf-8")
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
         except FileNotFoundError:
             continue
         except (OSError, UnicodeDecodeError) as error:
@@ -226,7 +262,7 @@ def load_settings(
         headers[key.strip().lower()] = value
 
     state_raw = env.get("CCOTEL_STATE_DIR", "").strip()
-    state_dir = Path(state_raw).expanduser() if state_raw else Path("~/.ccotel").expanduser()
+    state_dir = os.path.expanduser(state_raw or "~/.ccotel")
 
     content = env.get("CCOTEL_CONTENT", "").strip().lower() or "full"
     if content not in CONTENT_MODES:

@@ -46,7 +46,8 @@ class DeliveryReport(Plain):
 
 def read_status(state_dir: StateDir) -> dict[str, Any]:
     try:
-        status = json.loads(state_dir.status_path.read_bytes())
+        with open(state_dir.status_path, "rb") as handle:
+            status = json.loads(handle.read())
         return status if isinstance(status, dict) else {}
     except (OSError, ValueError):
         return {}
@@ -102,7 +103,7 @@ def deliver(
                 continue
             except spool.CorruptBatch as error:
                 spool.reject(ref, state_dir.rejected, f"corrupt batch: {error}")
-                log.error(f"{ref.path.name}: corrupt ({error}); moved to rejected/")
+                log.error(f"{ref.name}: corrupt ({error}); moved to rejected/")
                 report.rejected_batches += 1
                 continue
             if scrub is not None and not batch.redacted:
@@ -118,12 +119,12 @@ def deliver(
                 spool.remove(ref)
                 report.sent_batches += 1
                 report.sent_spans += batch.spans
-                log.debug(f"sent {ref.path.name} ({batch.spans} spans) in {result.seconds:.3f}s")
+                log.debug(f"sent {ref.name} ({batch.spans} spans) in {result.seconds:.3f}s")
             elif result.poison:
                 spool.reject(ref, state_dir.rejected, f"{result.reason}\nendpoint: {transport.url}")
                 report.rejected_batches += 1
                 log.error(
-                    f"the collector refused {ref.path.name} ({batch.spans} spans): {result.reason}; "
+                    f"the collector refused {ref.name} ({batch.spans} spans): {result.reason}; "
                     f"moved to {state_dir.rejected}/ and never resent automatically"
                 )
             else:
@@ -148,16 +149,16 @@ def _redacted(batch: spool.Batch, scrub: Callable[[bytes], bytes], state_dir: St
     if batch.content_type != spool.JSON:
         reason = f"spooled unredacted as protobuf by an older version; not sent raw to {url}"
         spool.reject(batch.ref, state_dir.rejected, reason)
-        log.error(f"{batch.ref.path.name}: {reason}; moved to {state_dir.rejected}/")
+        log.error(f"{batch.ref.name}: {reason}; moved to {state_dir.rejected}/")
         return None
     try:
         body = spool.gzip_body(scrub(zlib.decompress(batch.body, 47)))
     except (zlib.error, ValueError) as error:  # not a readable OTLP/JSON body: never sent raw either
         reason = f"spooled unredacted and unreadable ({error}); not sent to {url}"
         spool.reject(batch.ref, state_dir.rejected, reason)
-        log.error(f"{batch.ref.path.name}: {reason}; moved to {state_dir.rejected}/")
+        log.error(f"{batch.ref.name}: {reason}; moved to {state_dir.rejected}/")
         return None
-    log.info(f"{batch.ref.path.name}: spooled unredacted; redacted before sending to {url}")
+    log.info(f"{batch.ref.name}: spooled unredacted; redacted before sending to {url}")
     return spool.rewrite_batch(batch, body, redacted=True)
 
 

@@ -86,7 +86,7 @@ def check_hook_runnable(project_dir: Path, settings: Settings) -> Check:
         {
             "session_id": "ccotel-doctor",
             "hook_event_name": "SessionEnd",
-            "transcript_path": str(settings.state_dir / "doctor-missing.jsonl"),
+            "transcript_path": os.path.join(settings.state_dir, "doctor-missing.jsonl"),
             "cwd": "/",
         }
     )
@@ -111,7 +111,7 @@ def check_hook_runnable(project_dir: Path, settings: Settings) -> Check:
 
 
 def check_state_dir(settings: Settings) -> Check:
-    directory = settings.state_dir
+    directory = Path(settings.state_dir)
     if not directory.exists():
         return Check("state dir", OK, f"{directory} not created yet (the first hook run creates it)")
     mode = stat.S_IMODE(directory.stat().st_mode)
@@ -173,7 +173,7 @@ def check_spool(settings: Settings) -> Check:
     from ccotel.hook.state import StateDir
 
     state_dir = StateDir(settings.state_dir)
-    if not state_dir.spool.is_dir():
+    if not os.path.isdir(state_dir.spool):
         return Check("spool", OK, "empty")
     refs = spool.list_batches(state_dir.spool)
     rejected, rejected_bytes = spool.count_rejected(state_dir.rejected)

@@ -19,7 +19,6 @@ import json
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from ccotel.hook import claims, spool
 from ccotel.hook import semconv as sc
@@ -168,7 +167,7 @@ class Session:
             )
         return rows
 
-    def read_meta(self, agent_id: str, meta_path: Path) -> None:
+    def read_meta(self, agent_id: str, meta_path: str) -> None:
         try:
             stat = os.stat(meta_path)
         except FileNotFoundError:
@@ -180,7 +179,8 @@ class Session:
         if self.state["meta"].get(agent_id) == seen:
             return
         try:
-            meta = json.loads(meta_path.read_bytes())
+            with open(meta_path, "rb") as handle:
+                meta = json.loads(handle.read())
             if not isinstance(meta, dict):
                 raise ValueError("not a JSON object")
         except (OSError, ValueError) as error:
@@ -260,15 +260,17 @@ def roll_back(uncommitted: list[spool.BatchRef], log: Log) -> None:
     """Delete batches of a run that died before its checkpoint: never sent, re-made from the same lines."""
     for ref in uncommitted:
         spool.remove(ref)
-        log.info(f"removed uncommitted {ref.path.name}: its lines are read again")
+        log.info(f"removed uncommitted {ref.name}: its lines are read again")
 
 
 def subagent_files(transcript_path: str, session_id: str, extra: str | None = None) -> dict[str, str]:
     """source name ("agent-<id>") -> path, from the session's own documented subagents folder only."""
-    main = Path(transcript_path)
-    folders = {main.parent / session_id / "subagents", main.parent / main.stem / "subagents"}
+    parent, file_name = os.path.split(transcript_path)
+    dot = file_name.rfind(".")
+    stem = file_name[:dot] if 0 < dot < len(file_name) - 1 else file_name  # what Path.stem gives
+    folders = {os.path.join(parent, session_id, "subagents"), os.path.join(parent, stem, "subagents")}
     found: dict[str, str] = {}
-    for folder in sorted(folders):
+    for folder in sorted(folders, key=lambda folder: folder.split("/")):  # in the order of their parts
         # the folder itself and workflows/wf_*/ below it; never anything outside the session's folder
         for directory, subdirs, names in os.walk(folder):
             subdirs.sort()
@@ -276,7 +278,7 @@ def subagent_files(transcript_path: str, session_id: str, extra: str | None = No
                 if name.startswith("agent-") and name.endswith(".jsonl"):
                     found.setdefault(name[: -len(".jsonl")], os.path.join(directory, name))
     if extra:
-        stem = Path(extra).name.removesuffix(".jsonl")
+        stem = os.path.basename(extra).removesuffix(".jsonl")
         if stem.startswith("agent-"):
             found.setdefault(stem, extra)
     return found
@@ -285,14 +287,14 @@ def subagent_files(transcript_path: str, session_id: str, extra: str | None = No
 def flat_agent_files(transcript_path: str, agent_ids: list[str], known: list[str]) -> dict[str, str]:
     """2.0.x subagent files beside the session (`<project>/agent-<id>.jsonl`), opened by the agent ids the
     session names (and those already being read): no directory scan."""
-    folder = Path(transcript_path).parent
+    folder = os.path.dirname(transcript_path)
     found: dict[str, str] = {}
     for source in [*(f"agent-{agent_id}" for agent_id in agent_ids), *known]:
         if "/" in source or "\\" in source or source in found:
             continue
-        path = folder / f"{source}.jsonl"
-        if path.is_file():
-            found[source] = str(path)
+        path = os.path.join(folder, f"{source}.jsonl")
+        if os.path.isfile(path):
+            found[source] = path
     return found
 
 
@@ -314,4 +316,4 @@ def read_session(session: Session, transcript_path: str, deadline: float, agent_
         if read is not None and not read.at_end:
             session.result.complete = False
         agent_id = source[len("agent-") :]
-        session.read_meta(agent_id, Path(path).with_name(f"{source}.meta.json"))
+        session.read_meta(agent_id, os.path.join(os.path.dirname(path), f"{source}.meta.json"))

@@ -10,15 +10,14 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from pathlib import Path
 
 MAX_LOG_BYTES = 1024 * 1024
 KEEP_ROTATED = 3  # ccotel.log.1 .. ccotel.log.3
 
 
 class Log:
-    def __init__(self, path: Path | None, debug: bool = False, tag: str = "") -> None:
-        self.path = path
+    def __init__(self, path: str | os.PathLike[str] | None, debug: bool = False, tag: str = "") -> None:
+        self.path = None if path is None else os.fspath(path)
         self.debug_enabled = debug
         self.tag = tag  # e.g. "hook 4d5611e5" so lines of concurrent runs can be told apart
         self.lines: list[str] = []  # everything logged by this process (kept for tests and the CLI)
@@ -63,7 +62,7 @@ class Log:
         except FileNotFoundError:
             return
         for index in range(KEEP_ROTATED - 1, 0, -1):
-            older = self.path.with_name(f"{self.path.name}.{index}")
-            if older.exists():
-                os.replace(older, self.path.with_name(f"{self.path.name}.{index + 1}"))
-        os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
+            older = f"{self.path}.{index}"
+            if os.path.exists(older):
+                os.replace(older, f"{self.path}.{index + 1}")
+        os.replace(self.path, f"{self.path}.1")

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+from collections.abc import Callable
 
 from ccotel.hook import _emission, _records, _spans, _variants, transcript
 from ccotel.hook import semconv as sc
@@ -42,8 +43,10 @@ Record = dict[str, Any]
 
 
 class MappingOptions(Plain):
-    """content: "full" | "metadata" (metadata: no gen_ai.*messages / tool args/results); max_content_chars: per
-    content attribute, cut as valid JSON, original length + sha256 kept."""
+    """content: "full" | "metadata" (metadata: no gen_ai.*messages / tool args/results) | "prompts" (only the
+    turns' prompts and the tool calls' arguments: what `ccotel report` reads, without the cost of rendering every
+    call's messages and every tool's result); max_content_chars: per content attribute, cut as valid JSON,
+    original length + sha256 kept."""
 
     __slots__ = ("content", "max_content_chars", "user_id")
 
@@ -58,6 +61,29 @@ def _fresh_state() -> Record:
             "sidechains": {}, "session": {}}
 
 
+class _ItemKeys:
+    """The keys of a list's items as a set, brought up to date with the list instead of scanning it each time
+    (a session of thousands of turns would scan them at every prompt). Exact while the list only grows at its
+    end; when anything before its old end changed (items removed or trimmed), it is built again."""
+
+    __slots__ = ("items", "key", "keys", "last", "length")
+
+    def __init__(self, key: Callable[[Any], str]) -> None:
+        self.key = key
+        self.items: list[Any] | None = None
+        self.keys: set[str] = set()
+        self.last: Any = None
+        self.length = 0
+
+    def of(self, items: list[Any]) -> set[str]:
+        seen = self.length
+        if self.items is not items or seen > len(items) or (seen and items[seen - 1] is not self.last):
+            self.items, self.keys, seen = items, set(), 0  # the item at the old end moved: not only appended
+        self.keys.update(map(self.key, items[seen:]))
+        self.length, self.last = len(items), items[-1] if items else None
+        return self.keys
+
+
 class SessionMapper:
     """Maps one Claude Code session (main file + subagent files) to spans, across hook runs."""
 
@@ -67,8 +93,12 @@ class SessionMapper:
         self._session_id = session_id
         self._options = options
         max_chars = max(int(options.max_content_chars), 64)
-        self._limits = _records.Limits(max_chars, max(4 * max_chars, 100_000), options.content != "metadata")
+        self._limits = _records.Limits(max_chars, max(4 * max_chars, 100_000), options.content != "metadata",
+                                       calls=options.content == "full")
         self._state: Record = _restore(state, copy=not owned)
+        # the prompt uuids of the open (and not yet collected) turns and of the closed ones, without a scan
+        self._open_prompts = _ItemKeys(lambda turn: turn["prompt"])
+        self._closed_prompts = _ItemKeys(lambda item: item[0])
 
     @property
     def state(self) -> dict[str, Any]:
@@ -172,8 +202,7 @@ class SessionMapper:
                 self._continue_turn(*latest)
             state["skipping"] = False
             return
-        known = any(turn["prompt"] == uuid for turn in turns) \
-            or any(item[0] == uuid for item in state["closed"])
+        known = uuid in self._open_prompts.of(turns) or uuid in self._closed_prompts.of(state["closed"])
         # once the list of closed prompts is full, an evicted old prompt is recognised by its time
         evicted = len(state["closed"]) >= _emission.KEEP_CLOSED_TURNS
         older = evicted and ts is not None and state["last_prompt_ts"] is not None and ts < state["last_prompt_ts"]

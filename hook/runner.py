@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from pathlib import Path
 
 from ccotel.hook._plain import Plain
 from ccotel.hook._typing import TYPE_CHECKING, Any
@@ -83,11 +82,11 @@ def parse_payload(raw: bytes) -> Payload:
     return Payload(
         event=event,
         session_id=session_id,
-        transcript_path=str(Path(transcript_path).expanduser()),
+        transcript_path=os.path.expanduser(transcript_path),
         cwd=_optional_str(data, "cwd"),
         agent_id=_optional_str(data, "agent_id"),
         agent_transcript_path=(
-            str(Path(data["agent_transcript_path"]).expanduser())
+            os.path.expanduser(data["agent_transcript_path"])
             if _optional_str(data, "agent_transcript_path") else None
         ),
         last_assistant_message=data.get("last_assistant_message")

@@ -27,11 +27,10 @@ import json
 import os
 import time
 import zlib
-from pathlib import Path
 
 from ccotel.hook._plain import Plain
 from ccotel.hook._sha import sha256
-from ccotel.hook.state import atomic_write
+from ccotel.hook.state import atomic_write, unlink_quietly
 
 MAGIC = b"CCOTEL-BATCH 2\n"
 SUFFIX = ".batch"
@@ -48,8 +47,12 @@ PROTOBUF = "application/x-protobuf"  # batches written before the hook sent OTLP
 class BatchRef(Plain):
     __slots__ = ("created_ns", "key", "path", "seq", "size")
 
-    def __init__(self, path: Path, created_ns: int, key: str, seq: int, size: int) -> None:
+    def __init__(self, path: str, created_ns: int, key: str, seq: int, size: int) -> None:
         self.path, self.created_ns, self.key, self.seq, self.size = path, created_ns, key, seq, size
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
 
 
 class Batch(Plain):
@@ -65,8 +68,8 @@ def batch_name(created_ns: int, key: str, seq: int) -> str:
     return f"{created_ns:020d}-{key}-{seq:08d}{SUFFIX}"
 
 
-def parse_name(path: Path, size: int = 0) -> BatchRef | None:
-    name = path.name
+def parse_name(path: str, size: int = 0) -> BatchRef | None:
+    name = os.path.basename(path)
     if not name.endswith(SUFFIX) or len(name) < 20 + 1 + 1 + 1 + 8 + len(SUFFIX):
         return None
     stem = name[: -len(SUFFIX)]
@@ -82,22 +85,22 @@ def gzip_body(body: bytes) -> bytes:
     return zlib.compress(body, 6, 31)
 
 
-def write_batch(spool_dir: Path, key: str, seq: int, spans: int, gz_body: bytes, content_type: str = JSON,
+def write_batch(spool_dir: str, key: str, seq: int, spans: int, gz_body: bytes, content_type: str = JSON,
                 redacted: bool = False) -> BatchRef:
     created_ns = time.time_ns()
-    path = spool_dir / batch_name(created_ns, key, seq)
+    path = os.path.join(spool_dir, batch_name(created_ns, key, seq))
     return write_batch_at(path, BatchRef(path, created_ns, key, seq, 0), spans, gz_body, content_type, redacted)
 
 
 def rewrite_batch(batch: Batch, gz_body: bytes, redacted: bool) -> Batch:
     """Replace a batch's body in place (same name, so same place in the order): a spooled batch redacted
     before it is sent."""
-    spool_dir, ref = batch.ref.path.parent, batch.ref
-    new = write_batch_at(spool_dir / ref.path.name, ref, batch.spans, gz_body, batch.content_type, redacted)
+    ref = batch.ref
+    new = write_batch_at(ref.path, ref, batch.spans, gz_body, batch.content_type, redacted)
     return Batch(new, batch.spans, gz_body, batch.content_type, redacted)
 
 
-def write_batch_at(path: Path, ref: BatchRef, spans: int, gz_body: bytes, content_type: str,
+def write_batch_at(path: str, ref: BatchRef, spans: int, gz_body: bytes, content_type: str,
                    redacted: bool) -> BatchRef:
     header = {"session": ref.key, "seq": ref.seq, "spans": spans, "created_ns": ref.created_ns,
               "body_bytes": len(gz_body), "sha256": sha256(gz_body).hexdigest(), "type": content_type,
@@ -107,7 +110,7 @@ def write_batch_at(path: Path, ref: BatchRef, spans: int, gz_body: bytes, conten
     return BatchRef(path, ref.created_ns, ref.key, ref.seq, len(data))
 
 
-def list_batches(spool_dir: Path) -> list[BatchRef]:
+def list_batches(spool_dir: str) -> list[BatchRef]:
     """Every batch in the spool, oldest first."""
     refs: list[BatchRef] = []
     try:
@@ -121,7 +124,7 @@ def list_batches(spool_dir: Path) -> list[BatchRef]:
             size = entry.stat().st_size
         except FileNotFoundError:  # delivered by another run just now
             continue
-        ref = parse_name(Path(entry.path), size)
+        ref = parse_name(entry.path, size)
         if ref is not None:
             refs.append(ref)
     refs.sort(key=lambda ref: (ref.created_ns, ref.key, ref.seq))
@@ -130,7 +133,8 @@ def list_batches(spool_dir: Path) -> list[BatchRef]:
 
 def read_batch(ref: BatchRef) -> Batch:
     try:
-        data = ref.path.read_bytes()
+        with open(ref.path, "rb") as handle:
+            data = handle.read()
     except FileNotFoundError:
         raise
     except OSError as error:
@@ -155,13 +159,13 @@ def read_batch(ref: BatchRef) -> Batch:
 
 
 def remove(ref: BatchRef) -> None:
-    ref.path.unlink(missing_ok=True)
+    unlink_quietly(ref.path)
 
 
-def reject(ref: BatchRef, rejected_dir: Path, reason: str) -> Path:
+def reject(ref: BatchRef, rejected_dir: str, reason: str) -> str:
     """Move a batch aside for a person to look at, with the reason beside it; never resent automatically."""
-    target = rejected_dir / ref.path.name
-    atomic_write(target.with_suffix(".reason"), (reason.strip() + "\n").encode("utf-8", "replace"))
+    target = os.path.join(rejected_dir, ref.name)
+    atomic_write(target[: -len(SUFFIX)] + ".reason", (reason.strip() + "\n").encode("utf-8", "replace"))
     os.replace(ref.path, target)
     return target
 
@@ -170,7 +174,7 @@ def total_bytes(refs: list[BatchRef]) -> int:
     return sum(ref.size for ref in refs)
 
 
-def count_rejected(rejected_dir: Path) -> tuple[int, int]:
+def count_rejected(rejected_dir: str) -> tuple[int, int]:
     count = size = 0
     try:
         for entry in os.scandir(rejected_dir):

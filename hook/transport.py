@@ -13,11 +13,10 @@ from __future__ import annotations
 import _socket
 import contextlib
 import time
-from urllib.parse import urlsplit
 
 from ccotel.hook._plain import Plain
 from ccotel.hook._typing import Any
-from ccotel.hook.config import VERSION
+from ccotel.hook.config import VERSION, split_endpoint
 
 CONFIG_ERROR_CODES = frozenset({401, 403, 404, 405, 407})
 RETRYABLE_4XX = frozenset({408, 429})
@@ -95,14 +94,14 @@ class Transport:
 
     def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
         self.url = url
-        parts = urlsplit(url)
-        self._https = parts.scheme == "https"
-        self._host = parts.hostname or "127.0.0.1"
-        self._port = parts.port or (443 if self._https else 80)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        scheme, host, port, path = split_endpoint(url)
+        self._https = scheme == "https"
+        self._host = host or "127.0.0.1"
+        self._port = port or (443 if self._https else 80)
+        path = path if path.startswith("/") else "/" + path
         host_header = self._host if ":" not in self._host else f"[{self._host}]"
-        if parts.port:
-            host_header += f":{parts.port}"
+        if port:
+            host_header += f":{port}"
         fixed = {
             "Host": host_header,
             "Content-Encoding": "gzip",

@@ -12,7 +12,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ccotel.collector.report.records import CHAT, EXECUTE_TOOL, INVOKE_AGENT, SpanRecord, normalise_prompt
+from ccotel.collector.report.records import (
+    CHAT,
+    EXECUTE_TOOL,
+    INVOKE_AGENT,
+    SpanRecord,
+    normalise_prompt,
+    reduce_by_fields,
+)
 from ccotel.collector.report.tool_categories import ToolCategories
 
 COMPACTION_DROP = 0.5  # a main-agent call whose context is under half the previous one's: a compaction
@@ -39,6 +46,8 @@ class Usage:
     cost_with_uncached_usd: float = 0.0  # actual cost of those same calls
     unpriced_models: set[str] = field(default_factory=set)
 
+    __reduce__ = reduce_by_fields
+
     def add(self, record: SpanRecord) -> None:
         self.calls += 1
         self.input_tokens += record.input_tokens
@@ -56,20 +65,18 @@ class Usage:
             self.cost_with_uncached_usd += record.cost_usd
 
     def merge(self, other: Usage) -> None:
-        for name in (
-            "calls",
-            "input_tokens",
-            "output_tokens",
-            "cache_creation_tokens",
-            "cache_read_tokens",
-            "cost_usd",
-            "priced_calls",
-            "unpriced_calls",
-            "uncached_cost_usd",
-            "cost_with_uncached_usd",
-        ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.unpriced_models |= other.unpriced_models
+        self.calls += other.calls
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cache_creation_tokens += other.cache_creation_tokens
+        self.cache_read_tokens += other.cache_read_tokens
+        self.cost_usd += other.cost_usd
+        self.priced_calls += other.priced_calls
+        self.unpriced_calls += other.unpriced_calls
+        self.uncached_cost_usd += other.uncached_cost_usd
+        self.cost_with_uncached_usd += other.cost_with_uncached_usd
+        if other.unpriced_models:
+            self.unpriced_models |= other.unpriced_models
 
     @property
     def total_tokens(self) -> int:
@@ -105,6 +112,8 @@ class TurnFacts:
     usage: Usage
     tool_calls: int
 
+    __reduce__ = reduce_by_fields
+
 
 @dataclass(slots=True)
 class SessionFacts:
@@ -127,12 +136,15 @@ class SessionFacts:
     converted_turns: int = 0
     prompts: list[str] = field(default_factory=list)  # normalised, one per turn
     top_turns: list[TurnFacts] = field(default_factory=list)
-    top_calls: list[tuple[float, SpanRecord, int]] = field(default_factory=list)  # cost, record, turn index
+    # cost, turn index, start (ISO), model, context tokens, output tokens: plain values, quick to store and load
+    top_calls: list[tuple[float, int, str, str, int, int]] = field(default_factory=list)
     context: list[int] = field(default_factory=list)  # main-agent context size per call, in time order
     compaction_flags: list[bool] = field(default_factory=list)  # beside context: the source marked a compaction
     compactions: int = 0
     subagents: dict[str, Usage] = field(default_factory=lambda: defaultdict(Usage))
     subagent_runs: Counter[str] = field(default_factory=Counter)
+
+    __reduce__ = reduce_by_fields
 
 
 def _nearest_agent(record: SpanRecord, by_id: dict[str, SpanRecord]) -> SpanRecord | None:
@@ -171,14 +183,32 @@ def summarise_session(records: Iterable[SpanRecord], categories: ToolCategories)
     ordered = sorted(records, key=_time_key)
     if not ordered:
         return None
+    facts = start_session_facts(ordered)
+    extend_session_facts(facts, ordered, categories, set())
+    return facts
+
+
+def start_session_facts(ordered: Sequence[SpanRecord]) -> SessionFacts:
+    """The facts of a session before its first records (in time order) are added."""
     named = next((record for record in ordered if record.project), ordered[0])
     facts = SessionFacts(ordered[0].session_id, named.project, named.project_dir)
-    facts.first, facts.last = ordered[0].start, max(record.end for record in ordered)
+    facts.first, facts.last = ordered[0].start, ordered[0].end
+    return facts
+
+
+def extend_session_facts(
+    facts: SessionFacts, ordered: Sequence[SpanRecord], categories: ToolCategories, read_paths: set[str]
+) -> None:
+    """Add records in time order to the facts, as if summarise_session had read them after the ones already
+    in; read_paths: the files read so far (updated). Exact when the new records come after those (time
+    order), in turns (traces) of their own, with no parent among them: ccotel.collector.report.fold checks."""
+    if not ordered:
+        return
+    facts.last = max(facts.last or ordered[0].end, max(record.end for record in ordered))
     by_id = {record.span_id: record for record in ordered}
     traces: dict[str, list[SpanRecord]] = defaultdict(list)
     for record in ordered:
         traces[record.trace_id].append(record)
-    read_paths: set[str] = set()
     for record in ordered:
         if record.operation == CHAT:
             _add_chat(facts, record, by_id)
@@ -191,7 +221,6 @@ def summarise_session(records: Iterable[SpanRecord], categories: ToolCategories)
         _add_turn(facts, trace_records, categories)
     facts.top_turns = sorted(facts.top_turns, key=lambda turn: -(turn.usage.cost_usd))[:TOP_N]
     facts.top_calls = sorted(facts.top_calls, key=lambda item: -item[0])[:TOP_N]
-    return facts
 
 
 def _add_chat(facts: SessionFacts, record: SpanRecord, by_id: dict[str, SpanRecord]) -> None:
@@ -206,7 +235,10 @@ def _add_chat(facts: SessionFacts, record: SpanRecord, by_id: dict[str, SpanReco
         facts.compaction_flags.append(record.is_compaction)
     if record.cost_usd:
         root = _turn_root(record, by_id)
-        facts.top_calls.append((record.cost_usd, record, root.turn_index if root else 0))
+        facts.top_calls.append(
+            (record.cost_usd, root.turn_index if root else 0, record.start.isoformat(), record.model,
+             record.context_tokens, record.output_tokens)
+        )
 
 
 def _turn_root(record: SpanRecord, by_id: dict[str, SpanRecord]) -> SpanRecord | None:

@@ -99,7 +99,7 @@ class ReportBuilder:
                 self.prompt_sessions[prompt].add(facts.session_id)
         for turn in facts.top_turns:
             self._push(self.top_turns, (turn.usage.cost_usd, turn))
-        for cost, record, turn_index in facts.top_calls:
+        for cost, turn_index, start, model, context_tokens, output_tokens in facts.top_calls:
             self._push(
                 self.top_calls,
                 (
@@ -108,10 +108,10 @@ class ReportBuilder:
                         "session_id": facts.session_id,
                         "project": facts.project,
                         "turn_index": turn_index,
-                        "start": record.start.isoformat(),
-                        "model": record.model,
-                        "context_tokens": record.context_tokens,
-                        "output_tokens": record.output_tokens,
+                        "start": start,
+                        "model": model,
+                        "context_tokens": context_tokens,
+                        "output_tokens": output_tokens,
                         "cost_usd": _money(cost),
                     },
                 ),

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 CHAT = "chat"
 EXECUTE_TOOL = "execute_tool"
@@ -20,6 +21,12 @@ ROOT_AGENT = "claude-code"  # gen_ai.agent.name of a turn's root span
 
 PROMPT_KEEP_CHARS = 500  # prompt text kept per turn (repeated-prompt analysis); the rest is dropped
 FILE_ARGUMENT_KEYS = ("file_path", "notebook_path", "path")
+
+
+def reduce_by_fields(instance: Any) -> tuple[type, tuple[Any, ...]]:
+    """`__reduce__` for a slots dataclass: pickle rebuilds it with one call of its class on the field values,
+    not dataclasses' __setstate__ (a fields() walk per object: the report store loads thousands of them)."""
+    return type(instance), tuple(getattr(instance, name) for name in instance.__slots__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +66,8 @@ class SpanRecord:
     call_key: str = ""  # local source: message.id + requestId of a call, tool_use.id of a tool call
     user_id: str = ""  # Langfuse source: the observation's userId (the person, for the team breakdown)
 
+    __reduce__ = reduce_by_fields
+
     @property
     def cache_creation_tokens(self) -> int:
         return self.cache_write_5m_tokens + self.cache_write_1h_tokens
@@ -77,7 +86,12 @@ class SpanRecord:
         return self.operation == INVOKE_AGENT and (self.agent_name == ROOT_AGENT or not self.parent_id)
 
     def with_costs(self, cost_usd: float | None, uncached_cost_usd: float | None) -> SpanRecord:
-        return replace(self, cost_usd=cost_usd, uncached_cost_usd=uncached_cost_usd)
+        values = [getattr(self, name) for name in self.__slots__]  # what replace() does, without its fields() walk
+        values[_COST], values[_UNCACHED_COST] = cost_usd, uncached_cost_usd
+        return SpanRecord(*values)
+
+
+_COST, _UNCACHED_COST = SpanRecord.__slots__.index("cost_usd"), SpanRecord.__slots__.index("uncached_cost_usd")
 
 
 def prompt_text(messages_json: str) -> str:

@@ -12,6 +12,15 @@
     derived(key, window, ...)    what the report computed from a session's records for one --since/--until
                                  window (opaque bytes to this module), with the call keys it counted;
                                  dropped whenever the session's records change
+    checkpoints(key, window, chunks, data)
+                                 what the report derived from a session's first `chunks` chunks for one
+                                 window (opaque bytes), to be continued with the later ones; dropped when
+                                 the session is read again from the start
+    blobs(key, data)             anything else the reader keeps between runs (the parsed price table)
+    outputs(args, state, text)   the last report printed for one set of arguments, and the state of the
+                                 inputs it was computed from (opaque to this module: the caller's digest of
+                                 every transcript file's stats and the report code); kept only for the
+                                 latest state
 
 Each session's update is one transaction: a crash mid-write leaves the previous state, and the session
 is read again from its previous offsets. A database of another schema version or fingerprint, or one
@@ -36,7 +45,8 @@ from typing import Any
 
 from ccotel.collector.report.records import SpanRecord
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+_DEFERRED_ROWS = 100  # derived rows written together (memory stays small on a large history)
 FILE_NAME = "report.sqlite3"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -48,6 +58,10 @@ _SCHEMA = (
     "stats TEXT NOT NULL, files TEXT NOT NULL, mapper_state TEXT, tail BLOB, chunks INTEGER NOT NULL)",
     "CREATE TABLE chunks (key TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (key, seq))",
     "CREATE TABLE derived (key TEXT PRIMARY KEY, window TEXT NOT NULL, call_keys BLOB NOT NULL, data BLOB NOT NULL)",
+    "CREATE TABLE checkpoints (key TEXT PRIMARY KEY, window TEXT NOT NULL, chunks INTEGER NOT NULL, "
+    "data BLOB NOT NULL)",
+    "CREATE TABLE blobs (key TEXT PRIMARY KEY, data BLOB NOT NULL)",
+    "CREATE TABLE outputs (args TEXT PRIMARY KEY, state TEXT NOT NULL, text TEXT NOT NULL)",
 )
 
 
@@ -109,6 +123,7 @@ class ReportStore:
         self.fingerprint = fingerprint
         self.rebuilt = ""  # why the store was rebuilt on open ("" = it was not)
         self._db = self._open()
+        self.deferred: list[tuple[str, str, bytes, bytes]] | None = None  # derived rows not written yet
 
     def __enter__(self) -> ReportStore:
         return self
@@ -179,13 +194,31 @@ class ReportStore:
 
     def records(self, key: str) -> list[SpanRecord]:
         """Every record of a session: the complete spans in read order, then the open ones of the last read."""
+        return self.chunk_records(key)[0] + self.tail_records(key)
+
+    def chunk_records(self, key: str, first: int = 0) -> tuple[list[SpanRecord], int]:
+        """The complete spans of chunks `first`... in read order, and the number of chunks."""
         out: list[SpanRecord] = []
-        for (data,) in self._db.execute("SELECT data FROM chunks WHERE key = ? ORDER BY seq", (key,)):
+        chunks = first
+        query = "SELECT seq, data FROM chunks WHERE key = ? AND seq >= ? ORDER BY seq"
+        for seq, data in self._db.execute(query, (key, first)):
             out.extend(decode_records(data))
+            chunks = seq + 1
+        return out, chunks
+
+    def tail_records(self, key: str) -> list[SpanRecord]:
+        """The spans still open at the last read of a session."""
         tail = self._db.execute("SELECT tail FROM sessions WHERE key = ?", (key,)).fetchone()
-        if tail:
-            out.extend(decode_records(tail[0]))
-        return out
+        return decode_records(tail[0]) if tail else []
+
+    def checkpoint(self, key: str, window: str) -> tuple[int, bytes] | None:
+        """How many chunks the stored checkpoint of this session and window covers, and its bytes."""
+        row = self._db.execute("SELECT window, chunks, data FROM checkpoints WHERE key = ?", (key,)).fetchone()
+        return None if row is None or row[0] != window else (row[1], row[2])
+
+    def save_checkpoint(self, key: str, window: str, chunks: int, data: bytes) -> None:
+        with _transaction(self._db):
+            self._db.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?)", (key, window, chunks, data))
 
     def derived(self, key: str, window: str) -> tuple[list[str], bytes] | None:
         """The call keys and the derived bytes stored for this session and window, if any."""
@@ -193,10 +226,42 @@ class ReportStore:
         return None if row is None or row[0] != window else (marshal.loads(row[1]), row[2])
 
     def save_derived(self, key: str, window: str, call_keys: list[str], data: bytes) -> None:
+        """Keep derived bytes now, or at flush_derived() while `deferred` is a list (one transaction for many:
+        they are a cache, and a session's later read drops them in its own transaction)."""
+        row = (key, window, marshal.dumps(call_keys), data)
+        if self.deferred is not None:
+            self.deferred.append(row)
+            if len(self.deferred) >= _DEFERRED_ROWS:
+                self.flush_derived()
+                self.deferred = []
+            return
         with _transaction(self._db):
-            self._db.execute(
-                "INSERT OR REPLACE INTO derived VALUES (?, ?, ?, ?)", (key, window, marshal.dumps(call_keys), data)
-            )
+            self._db.execute("INSERT OR REPLACE INTO derived VALUES (?, ?, ?, ?)", row)
+
+    def flush_derived(self) -> None:
+        rows, self.deferred = self.deferred or [], None
+        if rows:
+            with _transaction(self._db):
+                self._db.executemany("INSERT OR REPLACE INTO derived VALUES (?, ?, ?, ?)", rows)
+
+    def blob(self, key: str) -> bytes | None:
+        row = self._db.execute("SELECT data FROM blobs WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def save_blob(self, key: str, data: bytes) -> None:
+        with _transaction(self._db):
+            self._db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (key, data))
+
+    def output(self, args: str, state: str) -> str | None:
+        """The report printed last for these arguments, if the inputs were in this state then."""
+        row = self._db.execute("SELECT text FROM outputs WHERE args = ? AND state = ?", (args, state)).fetchone()
+        return row[0] if row else None
+
+    def save_output(self, args: str, state: str, text: str) -> None:
+        """Keep a printed report; the outputs of other input states can no longer be served and go."""
+        with _transaction(self._db):
+            self._db.execute("DELETE FROM outputs WHERE state != ?", (state,))
+            self._db.execute("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)", (args, state, text))
 
     def save(
         self, session: StoredSession, complete: list[SpanRecord], tail: list[SpanRecord], *, restart: bool
@@ -206,6 +271,7 @@ class ReportStore:
         with _transaction(db):
             db.execute("DELETE FROM derived WHERE key = ?", (session.key,))
             if restart:
+                db.execute("DELETE FROM checkpoints WHERE key = ?", (session.key,))
                 db.execute("DELETE FROM chunks WHERE key = ?", (session.key,))
                 session.chunks = 0
             if complete:
@@ -233,6 +299,7 @@ class ReportStore:
         if gone:
             with _transaction(self._db):
                 self._db.executemany("DELETE FROM derived WHERE key = ?", ((key,) for key in gone))
+                self._db.executemany("DELETE FROM checkpoints WHERE key = ?", ((key,) for key in gone))
                 self._db.executemany("DELETE FROM chunks WHERE key = ?", ((key,) for key in gone))
                 self._db.executemany("DELETE FROM sessions WHERE key = ?", ((key,) for key in gone))
         return len(gone)

@@ -29,7 +29,14 @@ from typing import Any
 from ccotel.collector.pricing.costing import record_usage
 from ccotel.collector.pricing.table import PriceTable, Usage
 from ccotel.collector.report.analytics import EXPLORATION_CATEGORY, GENERATED_PROMPTS, TYPED_PROMPT_KINDS
-from ccotel.collector.report.records import CHAT, EXECUTE_TOOL, INVOKE_AGENT, SpanRecord, normalise_prompt
+from ccotel.collector.report.records import (
+    CHAT,
+    EXECUTE_TOOL,
+    INVOKE_AGENT,
+    SpanRecord,
+    normalise_prompt,
+    reduce_by_fields,
+)
 from ccotel.collector.report.tool_categories import ToolCategories
 
 CACHE_TTL_SECONDS = 300
@@ -49,6 +56,8 @@ class Pause:
     rewritten_tokens: int
     one_hour: bool  # the re-write went to the 1-hour cache
 
+    __reduce__ = reduce_by_fields
+
 
 @dataclass(slots=True)
 class TurnTip:
@@ -60,12 +69,16 @@ class TurnTip:
     read_only_top_tier: bool
     calls: list[SpanRecord] = field(default_factory=list)  # its chat calls, when read_only_top_tier
 
+    __reduce__ = reduce_by_fields
+
 
 @dataclass(slots=True)
 class SessionTipFacts:
     session_id: str
     pauses: list[Pause]
     turns: list[TurnTip]
+
+    __reduce__ = reduce_by_fields
 
 
 def _stream(record: SpanRecord, by_id: dict[str, SpanRecord]) -> str:
@@ -82,10 +95,20 @@ def session_tip_facts(records: Sequence[SpanRecord], categories: ToolCategories)
     if not records:
         return None
     ordered = sorted(records, key=lambda record: (record.start, record.span_id))
-    session_id = ordered[0].session_id
+    facts = SessionTipFacts(ordered[0].session_id, [], [])
+    extend_tip_facts(facts, ordered, categories, {})
+    return facts
+
+
+def extend_tip_facts(
+    facts: SessionTipFacts, ordered: Sequence[SpanRecord], categories: ToolCategories,
+    last_call: dict[str, SpanRecord],
+) -> None:
+    """Add records in time order, as session_tip_facts would after the ones already in (same conditions as
+    ccotel.collector.report.analytics.extend_session_facts); last_call: each context's last call (updated)."""
+    session_id = facts.session_id
     by_id = {record.span_id: record for record in ordered}
-    last_call: dict[str, SpanRecord] = {}
-    pauses: list[Pause] = []
+    pauses = facts.pauses
     traces: dict[str, list[SpanRecord]] = defaultdict(list)
     for record in ordered:
         traces[record.trace_id].append(record)
@@ -103,7 +126,7 @@ def session_tip_facts(records: Sequence[SpanRecord], categories: ToolCategories)
             pauses.append(Pause(session_id, record.model, record.start, gap, rewritten,
                                 record.cache_write_1h_tokens > record.cache_write_5m_tokens))
     turns = [_turn(trace, categories) for trace in traces.values()]
-    return SessionTipFacts(session_id, pauses, [turn for turn in turns if turn is not None])
+    facts.turns.extend(turn for turn in turns if turn is not None)
 
 
 def _turn(records: list[SpanRecord], categories: ToolCategories) -> TurnTip | None:

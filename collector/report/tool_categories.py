@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 CATEGORY_FILE = Path(__file__).with_name("tool_categories.yaml")
 OTHER = "other"
 
@@ -81,6 +79,8 @@ def parse_categories(document: object, source: str) -> ToolCategories:
 
 @lru_cache(maxsize=1)
 def load_tool_categories(path: Path = CATEGORY_FILE) -> ToolCategories:
+    import yaml  # here, not above: a report answered from its store does not parse YAML
+
     try:
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as error:

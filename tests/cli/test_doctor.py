@@ -170,17 +170,17 @@ def test_stuck_and_rejected_spool_fail(env: dict[str, str], services: HealthEndp
     state_dir = StateDir(Path(env["CCOTEL_STATE_DIR"])).create()
     ref = spool.write_batch(state_dir.spool, "session-a", 1, 3, spool.gzip_body(b""))
     old_ns = time.time_ns() - 3600 * 10**9  # written an hour ago and never delivered
-    ref.path.rename(state_dir.spool / spool.batch_name(old_ns, "session-a", 1))
+    Path(ref.path).rename(Path(state_dir.spool) / spool.batch_name(old_ns, "session-a", 1))
     # --no-run: the probe run of the hook would deliver the batch to the healthy collector at once.
     code, statuses, output = doctor(env, services, tmp_path, "--no-run")
     assert code == 1 and statuses["spool"] == "FAIL"
     assert "not draining" in output and "oldest 60 min old" in output
 
-    for batch in state_dir.spool.iterdir():
+    for batch in Path(state_dir.spool).iterdir():
         batch.unlink()
     rejected = spool.write_batch(state_dir.spool, "session-b", 1, 3, spool.gzip_body(b""))
     spool.reject(spool.list_batches(state_dir.spool)[0], state_dir.rejected, "HTTP 400: bad request")
-    assert not rejected.path.exists()
+    assert not Path(rejected.path).exists()
     code, statuses, output = doctor(env, services, tmp_path, "--no-run")
     assert code == 1 and statuses["spool"] == "FAIL"
     assert "refused by the collector" in output

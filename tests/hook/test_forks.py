@@ -274,10 +274,10 @@ def test_later_spans_of_a_skipped_turn_are_skipped_in_later_runs_too(tmp_path: P
     assert session("session-a").commit([span(original, 1, "prompt-1"), span(original, 2)]) == 2
     fork = session("session-b")
     assert fork.commit([span(copy, 1, "prompt-1"), span(copy, 2), span(other, 3, "prompt-2")]) == 1
-    assert "turn 4 of session session-b is a copy of session session-a's turn" in state_dir.log_path.read_text()
+    assert "turn 4 of session session-b is a copy of session session-a's turn" in Path(state_dir.log_path).read_text()
     assert session("session-b").commit([span(copy, 4), span(other, 5)]) == 1  # a later run: still left out
-    assert os.readlink(state_dir.claims / "pr" / "prompt-1") == "session-a"
-    assert os.readlink(state_dir.claims / "pr" / "prompt-2") == "session-b"
+    assert os.readlink(Path(state_dir.claims, "pr", "prompt-1")) == "session-a"
+    assert os.readlink(Path(state_dir.claims, "pr", "prompt-2")) == "session-b"
     # a fork of a long session: far more copied turns in one commit than the checkpoint keeps trace ids of
     many = [(bytes([1, n]) * 8, f"turn-{n}") for n in range(200)]
     assert session("session-c").commit([span(trace, 1, uuid) for trace, uuid in many]) == 200

@@ -13,7 +13,7 @@ import gzip
 import json
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -22,7 +22,7 @@ from otlp_sink import OtlpSink, ReceivedSpan
 from runtime_support import LiveSession, assert_silent_success, hook_env, run_hook
 
 from ccotel.hook import spool
-from ccotel.hook.config import is_local_endpoint, load_settings
+from ccotel.hook.config import is_local_endpoint, load_settings, split_by_urlsplit, split_endpoint
 from ccotel.redaction.catalogue import default_catalogue
 from ccotel.redaction.engine import default_redactor
 
@@ -82,6 +82,28 @@ def test_the_endpoint_judgement_is_made_on_the_url_text() -> None:
               "http://[::ffff:10.0.0.1]", "http://017.0.0.1"]
     assert [url for url in local if not is_local_endpoint(url)] == []
     assert [url for url in remote if is_local_endpoint(url)] == []
+
+
+def test_the_hooks_own_url_split_reads_urls_as_urlsplit_does() -> None:
+    """The hook splits a plain URL itself (urllib.parse is not imported on its run); urlsplit is the oracle, on
+    plain URLs and on every form the hook hands over to it."""
+    urls = ["http://127.0.0.1:4318", "http://127.0.0.1:4318/", "http://localhost:4318/v1/traces", "https://Otlp.Example.COM",
+            "http://LOCALHOST.:4318/", "http://127.0.0.1:04318/x", "http://host:0/", "http://host:/p", "http://host",
+            "http://[::1]:4318", "http://user:pw@127.0.0.1:4318", "http://127.0.0.1:4318?x=1", "http://127.0.0.1:4318#f",
+            "http://127.0.0.1:4318#@evil.com/", "http://evil.com\\@127.0.0.1:4318", " http://127.0.0.1:4318",
+            "http://127.0.0.1:43\t18", "http://127.0.0.1:4318/a b", "http://127.0.0.1:4318/p?q#f", "http://a:1:2/",
+            "http://127.0.0.1:4318\n.evil.io", "http://localhost.evil.io:4318/v1", "http://h%41st:1/", "http://:4318/",
+            "ftp://127.0.0.1:21/", "http:/127.0.0.1:4318", "http://127.0.0.1:4318/v1/traces/", "http://x.y-z.io:65535"]
+    urls += ["http://127.0.0.1:99999", "http://127.0.0.1:65536/v1"]
+
+    def outcome(split: Callable[[str], object], url: str) -> object:
+        try:
+            return split(url)
+        except ValueError:
+            return "ValueError"
+
+    assert [url for url in urls if outcome(split_endpoint, url) != outcome(split_by_urlsplit, url)] == []
+    assert outcome(split_endpoint, "http://127.0.0.1:99999") == "ValueError"  # refused by both, not read as 9999
 
 
 def test_the_setting_and_its_default() -> None:
@@ -183,6 +205,6 @@ def test_spooled_batches_that_cannot_be_redacted_are_set_aside_never_sent(tmp_pa
         transport.close()
     assert report.rejected_batches == 2 and report.sent_batches == 0 and otlp_sink.requests == []
     assert spool.list_batches(state_dir.spool) == []
-    reasons = sorted(path.read_text() for path in state_dir.rejected.glob("*.reason"))
+    reasons = sorted(path.read_text() for path in Path(state_dir.rejected).glob("*.reason"))
     assert "spooled unredacted and unreadable" in reasons[0] and "as protobuf" in reasons[1]
-    assert {path.name for path in state_dir.rejected.glob("*.batch")} == {legacy.path.name, garbled.path.name}
+    assert {path.name for path in Path(state_dir.rejected).glob("*.batch")} == {legacy.name, garbled.name}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -151,10 +152,10 @@ def test_uncommitted_batches_are_rolled_back_and_never_sent(tmp_path: Path, otlp
     orphan_c = spool.write_batch(state_dir.spool, "c", 3, 1, body)  # no checkpoint at all: kept and sent
     log = Log(None)
     report = deliver(state_dir, Transport(otlp_sink.endpoint + "/v1/traces"), time.monotonic() + 2, log)
-    assert report.sent_batches == 2 and not committed_a.path.exists() and not orphan_c.path.exists()
-    assert uncommitted_a.path.exists() and uncommitted_b.path.exists()
+    assert report.sent_batches == 2 and not os.path.exists(committed_a.path) and not os.path.exists(orphan_c.path)
+    assert os.path.exists(uncommitted_a.path) and os.path.exists(uncommitted_b.path)
     Session(state_dir, "a", "a", MappingOptions(), {}, log).open()
-    assert not uncommitted_a.path.exists() and uncommitted_b.path.exists()
+    assert not os.path.exists(uncommitted_a.path) and os.path.exists(uncommitted_b.path)
     assert any("removed uncommitted" in line for line in log.lines)
     fresh = Session(state_dir, "c", "c", MappingOptions(), {}, log).open()
     assert fresh.state["seq"] == 0  # no batch of c left, no checkpoint: a new session

@@ -26,7 +26,7 @@ from ccotel.hook.state import CorruptState, SessionLock, StateDir, atomic_write,
 def test_defaults(isolated_home: Path) -> None:
     settings = load_settings({})
     assert settings.traces_url == "http://127.0.0.1:4318/v1/traces"
-    assert settings.state_dir == isolated_home / ".ccotel"
+    assert settings.state_dir == str(isolated_home / ".ccotel")
     assert (settings.content, settings.max_content_chars, settings.timeout_seconds) == ("full", 20000, 2.0)
     assert settings.spool_max_bytes == 200 * 1024 * 1024
     assert settings.enabled and not settings.debug and settings.warnings == ()
@@ -43,7 +43,7 @@ def test_every_setting_is_read() -> None:
     })
     assert settings.traces_url == "https://otel.example:4318/v1/traces"
     assert settings.headers == {"authorization": "Basic abc=", "x-a": "1"}
-    assert settings.state_dir == Path("/tmp/ccotel-x")
+    assert settings.state_dir == "/tmp/ccotel-x"
     assert (settings.content, settings.max_content_chars, settings.debug, settings.user_id) == (
         "metadata", 500, True, "alice")
     assert settings.resource_attributes == {"deployment.environment": "dev", "k=": "v,1"}
@@ -187,17 +187,17 @@ def test_batch_round_trip_order_and_corruption(tmp_path: Path) -> None:
     assert [(ref.key, ref.seq) for ref in refs] == [("sess-1", 1), ("sess-1", 2)]
     batch = spool.read_batch(refs[0])
     assert (batch.spans, batch.body) == (3, b"BODY1")
-    assert spool.total_bytes(refs) == first.path.stat().st_size + second.path.stat().st_size
-    data = second.path.read_bytes()
-    second.path.write_bytes(data[:-1] + b"X")
+    assert spool.total_bytes(refs) == os.path.getsize(first.path) + os.path.getsize(second.path)
+    data = Path(second.path).read_bytes()
+    Path(second.path).write_bytes(data[:-1] + b"X")
     with pytest.raises(spool.CorruptBatch, match="checksum"):
         spool.read_batch(refs[1])
-    second.path.write_bytes(data[:-3])
+    Path(second.path).write_bytes(data[:-3])
     with pytest.raises(spool.CorruptBatch, match="truncated"):
         spool.read_batch(refs[1])
     rejected = tmp_path / "rejected"
     rejected.mkdir()
-    moved = spool.reject(refs[1], rejected, "HTTP 400: bad")
+    moved = Path(spool.reject(refs[1], rejected, "HTTP 400: bad"))
     assert moved.exists() and moved.with_suffix(".reason").read_text() == "HTTP 400: bad\n"
     assert spool.count_rejected(rejected) == (1, moved.stat().st_size)
 
@@ -205,7 +205,8 @@ def test_batch_round_trip_order_and_corruption(tmp_path: Path) -> None:
 # ---- state dir --------------------------------------------------------------------------------------
 
 
-def _modes(root: Path) -> set[tuple[str, int]]:
+def _modes(root: str | Path) -> set[tuple[str, int]]:
+    root = Path(root)
     return {("dir" if p.is_dir() else "file", stat.S_IMODE(p.stat().st_mode)) for p in [root, *root.rglob("*")]}
 
 
@@ -218,7 +219,7 @@ def test_state_dir_is_private_and_instance_id_stable(tmp_path: Path) -> None:
     atomic_write(state_dir.status_path, b"{}", durable=False)
     assert _modes(state_dir.root) == {("dir", 0o700), ("file", 0o600)}
     assert state_dir.load_state("k") == {"v": 1, "seq": 3}
-    state_dir.state_path("k").write_text("{garbage")
+    Path(state_dir.state_path("k")).write_text("{garbage")
     with pytest.raises(CorruptState, match="moved to"):
         state_dir.load_state("k")
     assert state_dir.load_state("k") is None
@@ -303,7 +304,7 @@ def test_a_batch_spooled_as_protobuf_by_an_earlier_version_is_still_sent_as_prot
     body = spool.gzip_body(encode_request([span], resource_attributes("i", "h")).SerializeToString())
     header = {"session": "old", "seq": 1, "spans": 1, "created_ns": 1, "body_bytes": len(body),
               "sha256": hashlib.sha256(body).hexdigest()}  # the header an earlier version wrote
-    path = state_dir.spool / spool.batch_name(1, "old", 1)
+    path = Path(state_dir.spool) / spool.batch_name(1, "old", 1)
     atomic_write(path, spool.MAGIC + json.dumps(header).encode() + b"\n" + body)
     assert spool.read_batch(spool.list_batches(state_dir.spool)[0]).content_type == spool.PROTOBUF
     with OtlpSink() as sink:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import calendar
 import json
+import random
+from datetime import UTC, datetime, timedelta
 
 from conftest import TRANSCRIPTS
 from mapping_support import read_rows
@@ -40,6 +42,41 @@ def test_timestamp_ns_matches_calendar() -> None:
     assert timestamp_ns({"timestamp": "2026-02-10T22:11:56.846+01:00"}) == expected
     for bad in (None, 5, "", "yesterday", "2026-13-45T00:00:00Z"):
         assert timestamp_ns({"timestamp": bad}) is None
+
+
+def _by_datetime(stamp: str) -> int | None:
+    """The oracle: the standard library's ISO parser and calendar arithmetic."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1) * 1000
+
+
+def test_timestamp_ns_agrees_with_datetime_on_claude_codes_form_and_near_it() -> None:
+    """The hook parses `YYYY-MM-DDTHH:MM:SS.mmmZ` itself (no datetime import on its run): on every day of
+    many years, leap rules, impossible dates and other forms, it gives exactly what datetime gives."""
+    rng = random.Random(7)
+    stamps = [f"{year:04d}-{month:02d}-{day:02d}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:"
+              f"{rng.randrange(60):02d}.{rng.randrange(1000):03d}Z"
+              for year in (1, 4, 100, 1600, 1900, 1969, 1970, 2000, 2024, 2025, 2026, 2100, 2400, 9999)
+              for month in range(1, 13) for day in range(1, 32)]
+    stamps += [f"{rng.randrange(1, 10000):04d}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}T"
+               f"{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}.{rng.randrange(1000):03d}Z"
+               for _ in range(5000)]
+    stamps += [stamp[:19] + end for stamp in stamps[::7] for end in ("Z", "z", "+", "0")]  # whole seconds
+    stamps += ["0000-01-01T00:00:00.000Z", "2026-02-10T24:00:00.000Z", "2026-02-10T23:60:00.000Z",
+               "2026-02-10T23:59:60.000Z", "2026-00-10T00:00:00.000Z", "2026-02-00T00:00:00.000Z",
+               "2026-02-1０T00:00:00.000Z", "2026-02-10 21:11:56.846Z", "2026-02-10T21:11:56.846z",
+               "2026-02-10T21:11:56,846Z", "2026-02-10T21:11:56Z", "2026-02-10T21:11:56.846123Z",
+               "2026-02-10T21:11:56.846+00:00", "2026-02-10T21:11:56.846-07:30", "2026-02-10",
+               "+026-02-10T00:00:00.000Z"]
+    # days already seen, with hours good and bad
+    stamps += [f"{stamp[:11]}{hour:02d}{stamp[13:]}" for stamp in stamps[:500] for hour in (0, 23, 24, 99)]
+    disagreements = [stamp for stamp in stamps + stamps if timestamp_ns({"timestamp": stamp}) != _by_datetime(stamp)]
+    assert disagreements == []
+    assert sum(_by_datetime(stamp) is None for stamp in stamps) > 100  # impossible dates were among them
 
 
 def _main_rows(sample: str) -> list[dict]:

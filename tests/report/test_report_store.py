@@ -20,13 +20,6 @@ SAMPLES = sorted(path for path in TRANSCRIPTS.iterdir() if path.is_dir())
 SUBAGENT_SAMPLE = TRANSCRIPTS / "04-spotter-v2.1.39-subagent-compaction"
 
 
-@pytest.fixture
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    state = tmp_path / "state"
-    monkeypatch.setenv("CCOTEL_STATE_DIR", str(state))
-    return state
-
-
 def report(capsys: pytest.CaptureFixture[str], projects: str, *flags: str) -> dict:
     capsys.readouterr()
     assert main(["report", "--json", "--projects-dir", projects, *flags]) == 0
