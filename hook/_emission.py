@@ -14,9 +14,18 @@ from ccotel.hook.model import Span, span_id_for, trace_id_for
 Record = dict[str, Any]
 KEEP_CLOSED_TURNS = 4000
 KEEP_EMITTED_KEYS = 20000
+# Those lists are cut back to their size once they are a quarter over it, not at every item: between cuts they
+# only grow at their end, so the checkpoint re-encodes only what a run added to them (ccotel.hook.checkpoint).
+SLACK = 4
 KEEP_DONE_AGENTS = 2000
 # A "completed" subagent whose file was read up to this close to its Task result is taken as fully read.
 RESULT_SLACK_NS = 5_000_000_000
+
+
+def trim(items: list[Any], keep: int) -> None:
+    """Keep the newest `keep` items, once there are a quarter more (in place)."""
+    if len(items) > keep + keep // SLACK:
+        del items[:-keep]
 
 
 def key_hash(key: str) -> str:
@@ -76,7 +85,7 @@ class Collector:
                 closed = state["closed"]
                 if not closed or closed[-1][0] != turn["prompt"]:
                     closed.append([turn["prompt"], turn["start"]])  # in place: the mapper keeps an index of it
-                    del closed[:-KEEP_CLOSED_TURNS]
+                    trim(closed, KEEP_CLOSED_TURNS)
 
     def agents(self, final: bool) -> None:
         for _ in range(8):  # a nested subagent is placed one pass after its parent
@@ -202,8 +211,8 @@ class Collector:
         state = self.state
         if final:
             state["links"], state["task_tools"], state["meta"] = {}, {}, {}
-        state["chats"] = state["chats"][-KEEP_EMITTED_KEYS:]
-        state["tools"] = state["tools"][-KEEP_EMITTED_KEYS:]
+        trim(state["chats"], KEEP_EMITTED_KEYS)
+        trim(state["tools"], KEEP_EMITTED_KEYS)
         return sorted(self.spans, key=lambda span: (span.start_time_unix_nano, span.span_id))
 
 

@@ -24,12 +24,13 @@ from ccotel.hook import claims, spool
 from ccotel.hook import semconv as sc
 from ccotel.hook._plain import Plain
 from ccotel.hook._typing import Any
+from ccotel.hook.checkpoint import CheckpointCodec
 from ccotel.hook.cursor import DEFAULT_CHUNK_BYTES, ReadResult, advance_past, read_new_lines
 from ccotel.hook.log import Log
 from ccotel.hook.mapping import MappingOptions, SessionMapper
 from ccotel.hook.model import AttributeValue, Span
 from ccotel.hook.otlp import encode_spans
-from ccotel.hook.state import CorruptState, StateDir, atomic_write, encode_state, new_state
+from ccotel.hook.state import CorruptState, StateDir, atomic_write, new_state
 from ccotel.hook.transcript import parse_line
 
 # What redacts a batch before it is written: ccotel.hook.scrub's Scrubber.document (OTLP/JSON tree, in place)
@@ -57,12 +58,13 @@ class Session:
         self.resource, self.log, self.dry_run, self.scrub = resource, log, dry_run, scrub
         self.state: dict[str, Any] = {} if state is None else state
         self.result = StepResult() if result is None else result
+        self.codec = CheckpointCodec()  # encodes the next checkpoint from what it read: only what changed
 
     def open(self) -> Session:
         raw: bytes | None = None
         loaded: dict[str, Any] | None = None
         try:
-            raw, loaded = self.state_dir.read_state(self.key)
+            raw, loaded = self.state_dir.read_state(self.key, self.codec)
         except CorruptState as error:
             self.log.warning(str(error))
         own = [ref for ref in spool.list_batches(self.state_dir.spool) if ref.key == self.key]
@@ -79,7 +81,7 @@ class Session:
         return self
 
     def _rebuild(self, replay: list[tuple[str, list[dict[str, Any]]]]) -> SessionMapper:
-        mapper_state = json.loads(self._committed).get("mapper") if self._committed else None
+        mapper_state = CheckpointCodec().decode(self._committed).get("mapper") if self._committed else None
         mapper = SessionMapper(self.session_id, self.options, state=mapper_state, owned=True)
         for source, rows in replay:
             if source.startswith("meta:"):
@@ -208,7 +210,7 @@ class Session:
             self.state["seq"] = int(self.state["seq"]) + 1
             self.result.batches += 1
             self.result.spans += len(spans)
-        state_json = encode_state(self.state)
+        state_json = self.codec.encode(self.state)
         if not self.dry_run:
             if spans:
                 # with scrub, nothing raw reaches the spool, so nothing raw leaves the machine

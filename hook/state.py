@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import time
 
 from ccotel.hook._sha import sha256
 from ccotel.hook._typing import Any
+from ccotel.hook.checkpoint import STATE_VERSION, CheckpointCodec
 
-STATE_VERSION = 1
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
@@ -164,8 +163,10 @@ class StateDir:
     def state_path(self, key: str) -> str:
         return os.path.join(self.sessions, f"{key}.json")
 
-    def read_state(self, key: str) -> tuple[bytes, dict[str, Any]] | tuple[None, None]:
-        """The checkpoint as (its bytes, its object), or (None, None) if never written.
+    def read_state(self, key: str, codec: CheckpointCodec | None = None
+                   ) -> tuple[bytes, dict[str, Any]] | tuple[None, None]:
+        """The checkpoint as (its bytes, its object), or (None, None) if never written. `codec` (the one that
+        will encode the next checkpoint) keeps what it read, so that encoding costs only what changed.
 
         An unreadable one is set aside (CorruptState says where); the session then starts again.
         """
@@ -176,9 +177,7 @@ class StateDir:
         except FileNotFoundError:
             return None, None
         try:
-            state = json.loads(data)
-            if not isinstance(state, dict) or state.get("v") != STATE_VERSION:
-                raise ValueError("not a ccotel state object of version 1")
+            state = (codec or CheckpointCodec()).decode(data)
         except ValueError as error:
             aside = f"{path}.corrupt-{int(time.time())}"
             os.replace(path, aside)
@@ -197,7 +196,8 @@ class CorruptState(Exception):
 
 
 def encode_state(state: dict[str, Any]) -> bytes:
-    return json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+    """A checkpoint's bytes, encoded in full (ccotel.hook.checkpoint)."""
+    return CheckpointCodec().encode(state)
 
 
 def new_state(session_id: str) -> dict[str, Any]:

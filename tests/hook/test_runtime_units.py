@@ -218,7 +218,7 @@ def test_state_dir_is_private_and_instance_id_stable(tmp_path: Path) -> None:
     state_dir.save_state("k", {"v": 1, "seq": 3})
     atomic_write(state_dir.status_path, b"{}", durable=False)
     assert _modes(state_dir.root) == {("dir", 0o700), ("file", 0o600)}
-    assert state_dir.load_state("k") == {"v": 1, "seq": 3}
+    assert state_dir.load_state("k") == {"v": 2, "seq": 3}  # a version 1 checkpoint is read, and goes on as 2
     Path(state_dir.state_path("k")).write_text("{garbage")
     with pytest.raises(CorruptState, match="moved to"):
         state_dir.load_state("k")
